@@ -1,0 +1,605 @@
+"""Curtois & Qu nurse-rostering benchmark (instances 1-24): parser, CP-SAT model and large-neighbourhood search.
+
+The solver works in three phases, all inside one wall-clock budget:
+1. construction: every employee's own rules are independent of the others, so solving the employees one by one
+   (each against the cover left by the ones before) always yields a feasible roster within seconds;
+2. a full CP-SAT solve warm-started from that roster (only for models that are small enough), which also
+   gives a lower bound and proves optimality on the small instances;
+3. large-neighbourhood search: re-optimise a random subset of employees, a window of days, or both, with the
+   rest fixed as constants, accepting equal or better rosters; the neighbourhood size adapts to how quickly
+   sub-problems close.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ortools.sat.python import cp_model
+
+from radhus.core.errors import InvalidInput
+
+OFF = -1
+SECTIONS = (
+    "SECTION_HORIZON",
+    "SECTION_SHIFTS",
+    "SECTION_STAFF",
+    "SECTION_DAYS_OFF",
+    "SECTION_SHIFT_ON_REQUESTS",
+    "SECTION_SHIFT_OFF_REQUESTS",
+    "SECTION_COVER",
+)
+
+
+@dataclass(frozen=True)
+class NrpShift:
+    """One shift type: id, length in minutes and the shift ids that may not follow it the next day."""
+
+    id: str
+    minutes: int
+    cannot_follow: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NrpStaff:
+    """One employee's hard limits as the benchmark defines them."""
+
+    id: str
+    max_shifts: dict[str, int]
+    max_minutes: int
+    min_minutes: int
+    max_consecutive: int
+    min_consecutive: int
+    min_days_off: int
+    max_weekends: int
+
+
+@dataclass(frozen=True)
+class NrpRequest:
+    """A shift-on or shift-off request with its penalty weight."""
+
+    employee: int
+    day: int
+    shift: int
+    weight: int
+
+
+@dataclass(frozen=True)
+class NrpCover:
+    """Cover requirement for one day and shift with under/over penalty weights."""
+
+    requirement: int
+    under_weight: int
+    over_weight: int
+
+
+@dataclass
+class NrpInstance:
+    """A parsed instance; employees and shifts are referred to by index everywhere else."""
+
+    name: str
+    horizon: int
+    shifts: list[NrpShift]
+    staff: list[NrpStaff]
+    days_off: list[set[int]]
+    on_requests: list[NrpRequest]
+    off_requests: list[NrpRequest]
+    cover: dict[tuple[int, int], NrpCover]
+    forbidden_pairs: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def n_staff(self) -> int:
+        return len(self.staff)
+
+    @property
+    def n_shifts(self) -> int:
+        return len(self.shifts)
+
+    def shift_index(self, shift_id: str) -> int:
+        """Index of a shift id (raises InvalidInput when unknown)."""
+        for index, shift in enumerate(self.shifts):
+            if shift.id == shift_id:
+                return index
+        raise InvalidInput(f"Okänt pass '{shift_id}' i instansen {self.name}.")
+
+
+# --------------------------------------------------------------------------------------------------- parsing
+
+
+def _int(value: str, where: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"Felaktigt heltal '{value.strip()}' i {where}.") from exc
+
+
+def _split_sections(text: str, name: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("SECTION_"):
+            if line not in SECTIONS:
+                raise InvalidInput(f"Okänd sektion '{line}' i {name}.")
+            current = line
+            sections[current] = []
+            continue
+        if current is None:
+            raise InvalidInput(f"Text före första sektionen i {name}: '{line[:40]}'.")
+        sections[current].append(line)
+    missing = [s for s in ("SECTION_HORIZON", "SECTION_SHIFTS", "SECTION_STAFF", "SECTION_COVER") if s not in sections]
+    if missing:
+        raise InvalidInput(f"Instansfilen {name} saknar sektionerna: {', '.join(missing)}.")
+    return sections
+
+
+def _fields(line: str, count: int, where: str) -> list[str]:
+    parts = [p.strip() for p in line.split(",")]
+    if len(parts) < count:
+        raise InvalidInput(f"För få fält på raden '{line}' i {where} (väntade {count}).")
+    return parts
+
+
+def _parse_shifts(lines: list[str]) -> list[NrpShift]:
+    shifts = []
+    for line in lines:
+        parts = _fields(line, 2, "SECTION_SHIFTS")
+        follow = tuple(p for p in (parts[2].split("|") if len(parts) > 2 else []) if p)
+        shifts.append(NrpShift(parts[0], _int(parts[1], "SECTION_SHIFTS"), follow))
+    if not shifts:
+        raise InvalidInput("Instansen har inga passtyper.")
+    return shifts
+
+
+def _parse_staff(lines: list[str], shift_ids: set[str]) -> list[NrpStaff]:
+    staff = []
+    for line in lines:
+        p = _fields(line, 8, "SECTION_STAFF")
+        max_shifts = {}
+        for item in (x for x in p[1].split("|") if x):
+            sid, _, limit = item.partition("=")
+            if sid not in shift_ids:
+                raise InvalidInput(f"Personal {p[0]} har gräns för okänt pass '{sid}'.")
+            max_shifts[sid] = _int(limit, "SECTION_STAFF")
+        numbers = [_int(v, "SECTION_STAFF") for v in p[2:8]]
+        staff.append(NrpStaff(p[0], max_shifts, *numbers))
+    if not staff:
+        raise InvalidInput("Instansen har ingen personal.")
+    return staff
+
+
+def parse_nrp_text(text: str, *, name: str = "instans") -> NrpInstance:
+    """Parse the schedulingbenchmarks.org text format into an NrpInstance."""
+    sections = _split_sections(text, name)
+    if len(sections["SECTION_HORIZON"]) != 1:
+        raise InvalidInput(f"SECTION_HORIZON i {name} ska innehålla exakt ett tal.")
+    horizon = _int(sections["SECTION_HORIZON"][0], "SECTION_HORIZON")
+    if horizon <= 0:
+        raise InvalidInput(f"Planeringshorisonten i {name} måste vara minst en dag.")
+    shifts = _parse_shifts(sections["SECTION_SHIFTS"])
+    shift_pos = {s.id: i for i, s in enumerate(shifts)}
+    staff = _parse_staff(sections["SECTION_STAFF"], set(shift_pos))
+    staff_pos = {s.id: i for i, s in enumerate(staff)}
+
+    def employee(eid: str, where: str) -> int:
+        if eid not in staff_pos:
+            raise InvalidInput(f"Okänd personal '{eid}' i {where}.")
+        return staff_pos[eid]
+
+    def day(value: str, where: str) -> int:
+        d = _int(value, where)
+        if not 0 <= d < horizon:
+            raise InvalidInput(f"Dag {d} i {where} ligger utanför horisonten 0–{horizon - 1}.")
+        return d
+
+    def shift(sid: str, where: str) -> int:
+        if sid not in shift_pos:
+            raise InvalidInput(f"Okänt pass '{sid}' i {where}.")
+        return shift_pos[sid]
+
+    days_off: list[set[int]] = [set() for _ in staff]
+    for line in sections.get("SECTION_DAYS_OFF", []):
+        parts = _fields(line, 1, "SECTION_DAYS_OFF")
+        e = employee(parts[0], "SECTION_DAYS_OFF")
+        days_off[e].update(day(v, "SECTION_DAYS_OFF") for v in parts[1:] if v)
+
+    def requests(section: str) -> list[NrpRequest]:
+        out = []
+        for line in sections.get(section, []):
+            p = _fields(line, 4, section)
+            out.append(NrpRequest(employee(p[0], section), day(p[1], section), shift(p[2], section), _int(p[3], section)))
+        return out
+
+    cover: dict[tuple[int, int], NrpCover] = {}
+    for line in sections["SECTION_COVER"]:
+        p = _fields(line, 5, "SECTION_COVER")
+        key = (day(p[0], "SECTION_COVER"), shift(p[1], "SECTION_COVER"))
+        cover[key] = NrpCover(*(_int(v, "SECTION_COVER") for v in p[2:5]))
+    if not cover:
+        raise InvalidInput(f"Instansen {name} har inget bemanningsbehov (SECTION_COVER är tom).")
+    forbidden = [(shift_pos[s.id], shift(t, "SECTION_SHIFTS")) for s in shifts for t in s.cannot_follow]
+    return NrpInstance(
+        name=name,
+        horizon=horizon,
+        shifts=shifts,
+        staff=staff,
+        days_off=days_off,
+        on_requests=requests("SECTION_SHIFT_ON_REQUESTS"),
+        off_requests=requests("SECTION_SHIFT_OFF_REQUESTS"),
+        cover=cover,
+        forbidden_pairs=forbidden,
+    )
+
+
+def parse_nrp_file(path: Path) -> NrpInstance:
+    """Read and parse an instance file; Swedish InvalidInput on any problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InvalidInput(f"Instansfilen {path} finns inte.") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Instansfilen {path} kan inte läsas: {exc}") from exc
+    return parse_nrp_text(text, name=Path(path).stem)
+
+
+# --------------------------------------------------------------------------------------------------- objective
+
+
+def roster_objective(inst: NrpInstance, roster: list[list[int]]) -> int:
+    """Objective of an index roster (roster[e][d] = shift index or OFF); hard rules are not checked here."""
+    total = 0
+    for r in inst.on_requests:
+        if roster[r.employee][r.day] != r.shift:
+            total += r.weight
+    for r in inst.off_requests:
+        if roster[r.employee][r.day] == r.shift:
+            total += r.weight
+    counts = [[0] * inst.n_shifts for _ in range(inst.horizon)]
+    for row in roster:
+        for d, s in enumerate(row):
+            if s != OFF:
+                counts[d][s] += 1
+    for (d, s), c in inst.cover.items():
+        diff = counts[d][s] - c.requirement
+        total += diff * c.over_weight if diff > 0 else -diff * c.under_weight
+    return total
+
+
+# --------------------------------------------------------------------------------------------------- sub-model
+
+
+class _SubModel:
+    """CP-SAT model over free cells (employees x contiguous days); all other cells are constants."""
+
+    def __init__(self, inst: NrpInstance, current: list[list[int]], free_emps: list[int], first: int, last: int):
+        self.inst = inst
+        self.current = current
+        self.free = set(free_emps)
+        self.free_emps = sorted(free_emps)
+        self.first, self.last = first, last
+        self.model = cp_model.CpModel()
+        self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
+        self.w: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.hints: dict[cp_model.IntVar, int] = {}
+        self.costs: list = []
+        self._make_cells()
+        for e in self.free_emps:
+            self._employee_rules(e)
+        self._cover()
+        self._requests()
+        self.model.minimize(sum(self.costs))
+        for var, value in self.hints.items():
+            self.model.add_hint(var, value)
+
+    def _is_free(self, e: int, d: int) -> bool:
+        return e in self.free and self.first <= d <= self.last
+
+    def _make_cells(self) -> None:
+        inst = self.inst
+        for e in self.free_emps:
+            limits = inst.staff[e].max_shifts
+            for d in range(self.first, self.last + 1):
+                if d in inst.days_off[e]:
+                    continue
+                cell = []
+                for s, shift in enumerate(inst.shifts):
+                    if limits.get(shift.id, 0) <= 0:
+                        continue
+                    var = self.model.new_bool_var(f"x{e}_{d}_{s}")
+                    self.x[e, d, s] = var
+                    self.hints[var] = int(self.current[e][d] == s)
+                    cell.append(var)
+                if cell:
+                    work = self.model.new_bool_var(f"w{e}_{d}")
+                    self.model.add(work == sum(cell))
+                    self.w[e, d] = work
+                    self.hints[work] = int(self.current[e][d] != OFF)
+
+    def xs(self, e: int, d: int, s: int):
+        """Assignment of shift s to employee e on day d: a variable or a constant 0/1."""
+        if self._is_free(e, d):
+            return self.x.get((e, d, s), 0)
+        return int(self.current[e][d] == s)
+
+    def work(self, e: int, d: int):
+        """Whether e works on day d (days outside the horizon are off)."""
+        if d < 0 or d >= self.inst.horizon:
+            return 0
+        if self._is_free(e, d):
+            return self.w.get((e, d), 0)
+        return int(self.current[e][d] != OFF)
+
+    def _add(self, expr, lo: int | None, hi: int | None) -> None:
+        if isinstance(expr, int):
+            return  # constant: already satisfied by the current (feasible) roster
+        if lo is not None and hi is not None:
+            self.model.add_linear_constraint(expr, lo, hi)
+        elif hi is not None:
+            self.model.add(expr <= hi)
+        elif lo is not None:
+            self.model.add(expr >= lo)
+
+    def _employee_rules(self, e: int) -> None:
+        inst, st = self.inst, self.inst.staff[e]
+        horizon, a, b = inst.horizon, self.first, self.last
+        for s_idx, t_idx in inst.forbidden_pairs:
+            for d in range(max(0, a - 1), min(horizon - 1, b + 1)):
+                self._add(self.xs(e, d, s_idx) + self.xs(e, d + 1, t_idx), None, 1)
+        for s, shift in enumerate(inst.shifts):
+            limit = st.max_shifts.get(shift.id, 0)
+            self._add(sum(self.xs(e, d, s) for d in range(horizon)), None, limit)
+        minutes = sum(shift.minutes * self.xs(e, d, s) for d in range(horizon) for s, shift in enumerate(inst.shifts))
+        self._add(minutes, st.min_minutes, st.max_minutes)
+        span = st.max_consecutive + 1
+        for start in range(max(0, a - span + 1), min(b, horizon - span) + 1):
+            self._add(sum(self.work(e, d) for d in range(start, start + span)), None, st.max_consecutive)
+        self._min_blocks(e, st.min_consecutive, working=True)
+        self._min_blocks(e, st.min_days_off, working=False)
+        self._weekends(e, st.max_weekends)
+
+    def _min_blocks(self, e: int, length: int, *, working: bool) -> None:
+        horizon, a, b = self.inst.horizon, self.first, self.last
+        for d in range(max(1, a - length + 1), min(horizon - 1, b + 1) + 1):
+            for i in range(1, length):
+                if d + i >= horizon:
+                    break
+                if working:  # block of work starting at d must cover d+i
+                    expr = self.work(e, d) - self.work(e, d - 1) - self.work(e, d + i)
+                    self._add(expr, None, 0)
+                else:  # block of days off starting at d must cover d+i
+                    expr = self.work(e, d - 1) - self.work(e, d) + self.work(e, d + i)
+                    self._add(expr, None, 1)
+
+    def _weekends(self, e: int, limit: int) -> None:
+        horizon = self.inst.horizon
+        worked = []
+        for sat in range(5, horizon, 7):
+            days = [d for d in (sat, sat + 1) if d < horizon]
+            works = [self.work(e, d) for d in days]
+            if all(isinstance(v, int) for v in works):
+                worked.append(max(works))
+                continue
+            flag = self.model.new_bool_var(f"wk{e}_{sat}")
+            for v in works:
+                self.model.add(flag >= v)
+            self.hints[flag] = max(int(self.current[e][d] != OFF) for d in days)
+            worked.append(flag)
+        self._add(sum(worked), None, limit)
+
+    def _cover(self) -> None:
+        inst = self.inst
+        for (d, s), c in inst.cover.items():
+            if not self.first <= d <= self.last:
+                continue
+            total = sum(self.xs(e, d, s) for e in range(inst.n_staff))
+            current = sum(int(row[d] == s) for row in self.current)
+            if isinstance(total, int):
+                continue
+            under = self.model.new_int_var(0, c.requirement, f"u{d}_{s}")
+            over = self.model.new_int_var(0, inst.n_staff, f"o{d}_{s}")
+            self.model.add(total - c.requirement == over - under)
+            self.hints[under] = max(0, c.requirement - current)
+            self.hints[over] = max(0, current - c.requirement)
+            self.costs.append(c.under_weight * under + c.over_weight * over)
+
+    def _requests(self) -> None:
+        for r in self.inst.on_requests:
+            v = self.xs(r.employee, r.day, r.shift)
+            if not isinstance(v, int):
+                self.costs.append(r.weight * (1 - v))
+        for r in self.inst.off_requests:
+            v = self.xs(r.employee, r.day, r.shift)
+            if not isinstance(v, int):
+                self.costs.append(r.weight * v)
+
+    def solve(self, *, time_limit: float, workers: int, seed: int) -> tuple[int, list[list[int]] | None, float]:
+        """Solve; returns (status, new roster or None, best bound of the sub-objective)."""
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        status = solver.solve(self.model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return status, None, 0.0
+        roster = [row[:] for row in self.current]
+        for e in self.free_emps:
+            for d in range(self.first, self.last + 1):
+                roster[e][d] = OFF
+        for (e, d, s), var in self.x.items():
+            if solver.boolean_value(var):
+                roster[e][d] = s
+        return status, roster, solver.best_objective_bound
+
+    @property
+    def size(self) -> int:
+        return len(self.x)
+
+
+# --------------------------------------------------------------------------------------------------- search
+
+
+@dataclass
+class NrpResult:
+    """Outcome of a solve: index roster, objective, lower bound and timing figures."""
+
+    roster: list[list[int]]
+    objective: int
+    lower_bound: float
+    optimal: bool
+    time_to_first: float
+    elapsed: float
+    iterations: int
+    history: list[tuple[float, int]]
+
+
+class _Search:
+    """Bookkeeping of the incumbent and the adaptive neighbourhood size."""
+
+    def __init__(self, inst: NrpInstance, deadline: float, started: float, workers: int, seed: int):
+        self.inst, self.deadline, self.started = inst, deadline, started
+        self.workers = workers
+        self.rng = random.Random(seed)
+        self.roster: list[list[int]] = [[OFF] * inst.horizon for _ in range(inst.n_staff)]
+        self.objective: int | None = None
+        self.bound = 0.0
+        self.optimal = False
+        self.first_time = 0.0
+        self.history: list[tuple[float, int]] = []
+        self.iterations = 0
+
+    def left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def offer(self, roster: list[list[int]]) -> bool:
+        """Take a roster if it is at least as good as the incumbent."""
+        value = roster_objective(self.inst, roster)
+        if self.objective is None or value <= self.objective:
+            improved = self.objective is None or value < self.objective
+            self.roster, self.objective = roster, value
+            if improved:
+                self.history.append((round(time.monotonic() - self.started, 2), value))
+            return True
+        return False
+
+    def construct(self) -> None:
+        """Feasible start: each employee optimised alone against the cover of those already placed."""
+        inst = self.inst
+        order = list(range(inst.n_staff))
+        self.rng.shuffle(order)
+        for e in order:
+            sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
+            budget = max(0.2, min(2.0, self.left() / 2))
+            status, roster, _ = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
+            if roster is None:
+                if status == cp_model.INFEASIBLE:
+                    raise InvalidInput(
+                        f"Personal {inst.staff[e].id} kan inte schemaläggas utan att bryta de hårda reglerna "
+                        "(min/max arbetstid, lediga dagar, följdregler)."
+                    )
+                raise InvalidInput("Tidsgränsen räckte inte för att hitta ett första giltigt schema.")
+            self.roster = roster
+        self.offer(self.roster)
+        self.first_time = time.monotonic() - self.started
+
+    def full_solve(self, budget: float) -> None:
+        """Warm-started CP-SAT over the whole instance; gives a bound and often the optimum on small cases."""
+        inst = self.inst
+        sub = _SubModel(inst, self.roster, list(range(inst.n_staff)), 0, inst.horizon - 1)
+        status, roster, bound = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
+        if roster is not None:
+            self.offer(roster)
+            self.bound = max(self.bound, bound)
+            self.optimal = status == cp_model.OPTIMAL and roster_objective(inst, roster) == self.objective
+
+    def neighbourhood(self, target: int) -> tuple[list[int], int, int]:
+        """Pick free employees and a day window whose free-cell count is about `target`."""
+        inst, rng = self.inst, self.rng
+        cells_per_emp_day = max(1, inst.n_shifts)
+        horizon = inst.horizon
+        kind = rng.random()
+        if kind < 0.45:  # employees, whole horizon
+            k = max(2, min(inst.n_staff, round(target / (horizon * cells_per_emp_day))))
+            return rng.sample(range(inst.n_staff), k), 0, horizon - 1
+        if kind < 0.75:  # day window, all employees (or as many as fit)
+            width = max(3, min(horizon, round(target / (inst.n_staff * cells_per_emp_day))))
+            start = rng.randrange(0, horizon - width + 1)
+            return list(range(inst.n_staff)), start, start + width - 1
+        width = max(7, min(horizon, rng.choice([7, 14, 21, 28])))
+        start = rng.randrange(0, horizon - width + 1)
+        k = max(2, min(inst.n_staff, round(target / (width * cells_per_emp_day))))
+        return rng.sample(range(inst.n_staff), k), start, start + width - 1
+
+    def lns(self) -> None:
+        """Large-neighbourhood search until the deadline or a proven optimum."""
+        inst = self.inst
+        full_cells = inst.n_staff * inst.horizon * inst.n_shifts
+        target = min(600.0, full_cells)
+        while self.left() > 0.3 and not self.optimal:
+            self.iterations += 1
+            emps, first, last = self.neighbourhood(int(target))
+            sub = _SubModel(inst, self.roster, emps, first, last)
+            budget = min(self.left() - 0.2, 1.0)
+            if budget <= 0.05:
+                break
+            status, roster, _ = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
+            if roster is not None:
+                self.offer(roster)
+            if status == cp_model.OPTIMAL:
+                target = min(full_cells, target * 1.15)
+            else:
+                target = max(200, target * 0.85)
+            if self.objective is not None and self.objective <= self.bound:
+                self.optimal = True
+
+
+def solve_instance(
+    inst: NrpInstance, *, time_limit: float, workers: int = 2, seed: int = 1, full_share: float = 0.25
+) -> NrpResult:
+    """Solve an instance within `time_limit` seconds of wall clock."""
+    if time_limit <= 0:
+        raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
+    started = time.monotonic()
+    search = _Search(inst, started + time_limit, started, workers, seed)
+    search.construct()
+    full_cells = inst.n_staff * inst.horizon * inst.n_shifts
+    if full_cells <= 60000 and search.left() > 1:
+        search.full_solve(min(search.left() - 0.5, max(1.0, time_limit * full_share)))
+    search.lns()
+    assert search.objective is not None
+    return NrpResult(
+        roster=search.roster,
+        objective=search.objective,
+        lower_bound=search.bound,
+        optimal=search.optimal,
+        time_to_first=round(search.first_time, 3),
+        elapsed=round(time.monotonic() - started, 3),
+        iterations=search.iterations,
+        history=search.history,
+    )
+
+
+def roster_to_json(inst: NrpInstance, result: NrpResult) -> dict:
+    """The output shape required by the CLI: instance, objective and roster of shift ids per employee."""
+    roster = {
+        inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in row] for e, row in enumerate(result.roster)
+    }
+    return {"instance": inst.name, "objective": result.objective, "roster": roster}
+
+
+def solve_file(path: Path, *, time_limit: float, workers: int = 2, seed: int = 1) -> tuple[dict, NrpResult]:
+    """Parse, solve and return the JSON-ready dict plus the full result."""
+    if time_limit <= 0:
+        raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
+    inst = parse_nrp_file(path)
+    result = solve_instance(inst, time_limit=time_limit, workers=workers, seed=seed)
+    return roster_to_json(inst, result), result
+
+
+def write_json(data: dict, out: Path) -> None:
+    """Write a dict as UTF-8 JSON."""
+    Path(out).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
