@@ -62,3 +62,85 @@ def _check_vrptw_route(instance, k: int, route: list[int], violations: list[str]
     if t + leg > instance.horizon + EPS:
         violations.append(f"route {k}: back at depot {t + leg:.3f} after horizon {instance.horizon}")
     return length
+
+
+def check_hhc(raw: dict, solution: dict) -> dict:
+    """Check a UHHC-style HHC solution against the raw instance dict; recomputes travel and tardiness."""
+    violations: list[str] = []
+    dist = raw["distances"]
+    terminals = {t["id"]: t["distance_matrix_index"] for t in raw["terminal_points"]}
+    caregivers = {c["id"]: c for c in raw["caregivers"]}
+    patients = {p["id"]: p for p in raw["patients"]}
+    at_end = (raw.get("metadata") or {}).get("time_window_met") == "at_service_end"
+    served: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    travel, tardiness = 0.0, []
+    for route in solution["routes"]:
+        cg = caregivers[route["caregiver_id"]]
+        visits = [v for v in route["locations"] if v["service"] != "lunch_break"]
+        loc, t = terminals[cg["departing_point"]], None
+        for v in route["locations"]:
+            if v["service"] == "lunch_break":
+                t = v["end_service_time"] if t is None else max(t, v["end_service_time"])
+                continue
+            p = patients[v["patient"]]
+            nxt = p["distance_matrix_index"]
+            leg = dist[loc][nxt]
+            travel += leg
+            if t is not None and v["start_service_time"] < t + leg - EPS:
+                violations.append(f"{cg['id']}: {p['id']} starts before arrival")
+            if v["service"] not in cg["abilities"]:
+                violations.append(f"{cg['id']} lacks skill {v['service']} for {p['id']}")
+            tardiness.append(_hhc_tardiness(p, v, at_end))
+            served.setdefault((p["id"], v["service"]), []).append((cg["id"], v["start_service_time"]))
+            t, loc = v["end_service_time"], nxt
+        if visits:
+            travel += dist[loc][terminals[cg["arrival_point"]]]
+    violations += _hhc_coverage(raw, served)
+    if (raw.get("metadata") or {}).get("cost_components", {}).get("total_tardiness") == "HARD":
+        if any(x > EPS for x in tardiness):
+            violations.append("hard time window violated")
+    reported = solution.get("components", {})
+    if abs(reported.get("travel_time", travel) - travel) > 1e-3:
+        violations.append(f"reported travel {reported.get('travel_time')} != recomputed {travel}")
+    if abs(reported.get("total_tardiness", sum(tardiness)) - sum(tardiness)) > 1e-3:
+        violations.append(f"reported tardiness {reported.get('total_tardiness')} != recomputed {sum(tardiness)}")
+    return {"violations": violations, "travel_time": travel, "total_tardiness": sum(tardiness)}
+
+
+def _hhc_tardiness(p: dict, v: dict, at_end: bool) -> float:
+    """Lateness of a visit against the window its start falls in."""
+    windows = sorted(p.get("time_windows") or [], key=lambda w: w["start"])
+    if not windows:
+        return 0.0
+    chosen = windows[0]
+    for w in windows:
+        if w["start"] <= v["start_service_time"] + EPS:
+            chosen = w
+    if v["start_service_time"] < windows[0]["start"] - EPS:
+        return math.inf
+    point = v["end_service_time"] if at_end else v["start_service_time"]
+    return max(0.0, point - chosen["end"])
+
+
+def _hhc_coverage(raw: dict, served: dict) -> list[str]:
+    """Every required service once, by one caregiver; synchronisation of double services respected."""
+    out = []
+    for p in raw["patients"]:
+        services = [s["service"] for s in p["required_services"]]
+        got = [served.get((p["id"], s), []) for s in services]
+        if not any(got):
+            if not p.get("optional"):
+                out.append(f"required patient {p['id']} not visited")
+            continue
+        if any(len(g) != 1 for g in got):
+            out.append(f"patient {p['id']}: each service must be given exactly once")
+            continue
+        sync = p.get("synchronization") or {}
+        if len(services) == 2 and sync.get("type") in ("simultaneous", "sequential"):
+            (c1, s1), (c2, s2) = got[0][0], got[1][0]
+            lo, hi = (0, 0) if sync["type"] == "simultaneous" else (sync["distance"]["min"], sync["distance"]["max"])
+            if not (lo - EPS <= s2 - s1 <= hi + EPS):
+                out.append(f"patient {p['id']}: gap {s2 - s1} outside [{lo}, {hi}]")
+            if sync["type"] == "simultaneous" and c1 == c2:
+                out.append(f"patient {p['id']}: simultaneous services by the same caregiver")
+    return out
