@@ -1,0 +1,122 @@
+"""Request plumbing shared by every domain's routes: database session, who is asking, CSRF, templates."""
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from radhus.core import auth
+from radhus.core.auth import Principal, Role
+from radhus.core.errors import Forbidden, Unauthorized
+from radhus.core.jobs import Handler, Worker
+from radhus.settings import Settings
+from radhus.web import i18n
+
+SESSION_COOKIE = "radhus_session"
+CSRF_COOKIE = "radhus_csrf"
+LANG_COOKIE = "radhus_lang"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass
+class AppContext:
+    """Everything a request may need, created once per app (no module-level state)."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    job_handlers: dict[str, Handler] = field(default_factory=dict)
+    worker: Worker | None = None
+    services: dict[str, Any] = field(default_factory=dict)  # e.g. the provider hub
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR), extensions=["jinja2.ext.i18n"])
+    templates.env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    templates.env.globals["LANGUAGES"] = i18n.LANGUAGES
+    return templates
+
+
+templates = make_templates()
+
+
+def context(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A session per request: committed when the handler succeeds, rolled back on any error."""
+    session = context(request).session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+async def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:
+    """The caller from a bearer token or the session cookie, or None when anonymous."""
+    settings = context(request).settings
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Felaktigt Authorization-huvud: använd 'Bearer <API-nyckel>'.")
+        principal = auth.resolve_api_token(session, token=token.strip())
+        needed = "read" if request.method in SAFE_METHODS else "write"
+        principal.require_scope(needed)
+        request.state.principal = principal
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    user, login = auth.resolve_session(session, token=cookie, hours=settings.session_hours)
+    request.state.csrf_token = login.csrf_token
+    if request.method not in SAFE_METHODS:
+        await check_csrf(request, login.csrf_token)
+    request.state.principal = auth.principal_for(user)
+    return request.state.principal
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    """Cookie-authenticated changes must echo the session's CSRF token (header or form field)."""
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        sent = str((await request.form()).get("csrf_token", ""))
+    if not hmac.compare_digest(sent, expected):
+        raise Forbidden("Formuläret har gått ut eller saknar säkerhetstoken (CSRF). Ladda om sidan och försök igen.")
+
+
+def principal(current: Principal | None = Depends(optional_principal)) -> Principal:
+    """The caller; 401 when nobody is logged in."""
+    if current is None:
+        raise Unauthorized("Inloggning krävs.")
+    return current
+
+
+def role_required(*roles: Role):  # type: ignore[no-untyped-def]
+    """Dependency factory: the caller must hold one of the roles (administrators always pass)."""
+
+    def check(current: Principal = Depends(principal)) -> Principal:
+        current.require_role(*roles)
+        return current
+
+    return check
+
+
+def render(request: Request, template: str, status_code: int = 200, **values: Any):  # type: ignore[no-untyped-def]
+    """Render a page with the common values every layout needs."""
+    values.setdefault("user", getattr(request.state, "principal", None))
+    values.setdefault("csrf_token", getattr(request.state, "csrf_token", ""))
+    values["lang"] = i18n.current_language.get()
+    return templates.TemplateResponse(request, template, values, status_code=status_code)
