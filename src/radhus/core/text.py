@@ -55,7 +55,10 @@ _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{1,2})/(\d{1,2})[ -](\d{4})\b"), ("d", "m", "y")),
     (re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b"), ("d", "m", "y")),
-    (re.compile(rf"\b(\d{{1,2}})(?::[ae])?\s+({_MONTH_ALT})\.?\s+(\d{{4}})\b", re.IGNORECASE), ("d", "M", "y")),
+    (
+        re.compile(rf"\b(\d{{1,2}})(?::[ae])?\s+({_MONTH_ALT})\.?\s+(\d{{4}})\b", re.IGNORECASE),
+        ("d", "M", "y"),
+    ),
 ]
 
 
@@ -104,7 +107,9 @@ def _split(word: str, known: frozenset[str], *, depth: int) -> list[str]:
         if len(tail) < _MIN_PART or not _is_known(tail, known):
             continue
         for link in _LINKING_LETTERS:
-            base = head[: len(head) - len(link)] if link and head.endswith(link) else (head if not link else "")
+            base = (
+                head[: len(head) - len(link)] if link and head.endswith(link) else (head if not link else "")
+            )
             if not base or len(base) < _MIN_PART:
                 continue
             if _is_known(base, known):
@@ -125,7 +130,11 @@ def is_stopword(word: str) -> bool:
 
 
 def index_terms(
-    text: str, *, vocabulary: frozenset[str] = frozenset(), compounds: bool = True, keep_stopwords: bool = False
+    text: str,
+    *,
+    vocabulary: frozenset[str] = frozenset(),
+    compounds: bool = True,
+    keep_stopwords: bool = False,
 ) -> list[str]:
     """Search terms of a text: stems of its words plus stems of their compound parts (no å/ä/ö folding)."""
     terms: list[str] = []

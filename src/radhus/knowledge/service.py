@@ -1,0 +1,301 @@
+"""Knowledge services: collections, ingestion of files and folders, search and answers over an embedded store.
+
+For now collections live in a JSON file per organisation under the data directory; the lead will move them
+into the database. Every function takes its inputs as arguments (no global state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from radhus.core.errors import InvalidInput, NotFound
+from radhus.core.privacy import DataClass
+from radhus.knowledge.answer import ChatFn, answer_question
+from radhus.knowledge.chunking import chunk_document
+from radhus.knowledge.embed import Embedder
+from radhus.knowledge.evaluation import evaluate, load_qa
+from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.models import Answer, Hit, ParsedDocument
+from radhus.knowledge.parsers import DEFAULT_MAX_BYTES, SUFFIX_TYPES, DocumentError, parse_bytes, parse_path
+
+Audit = Callable[[dict], None]
+_NAME_RE = re.compile(r"^[\w åäöÅÄÖ.-]{1,100}$")
+
+
+@dataclass
+class Collection:
+    """A named set of documents of one organisation, with the data class of its content."""
+
+    collection_id: str
+    org: str
+    name: str
+    data_class: str
+    created_at: float
+
+
+@dataclass
+class FileResult:
+    """Outcome of ingesting one file."""
+
+    path: str
+    ok: bool
+    document_id: str = ""
+    chunks: int = 0
+    new_passages: int = 0
+    pages: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+@dataclass
+class IngestReport:
+    """Outcome of an ingestion job: one result per file."""
+
+    collection_id: str
+    files: list[FileResult]
+    embedded: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[FileResult]:
+        """Files that could not be ingested."""
+        return [f for f in self.files if not f.ok]
+
+    def as_dict(self) -> dict:
+        """JSON-safe form."""
+        return {**asdict(self), "failed": len(self.failed)}
+
+
+class KnowledgeStore:
+    """File-based embedded store: `<data_dir>/knowledge/<org>/collections.json` and one search index per org."""
+
+    def __init__(self, *, data_dir: Path | str, embedder: Embedder | None = None) -> None:
+        self.root = Path(data_dir) / "knowledge"
+        self.embedder = embedder
+        self._indexes: dict[str, EmbeddedIndex] = {}
+
+    def _org_dir(self, org: str) -> Path:
+        _check_name(org, what="Organisationens namn")
+        return self.root / org
+
+    def collections(self, *, org: str) -> dict[str, Collection]:
+        """All collections of an organisation by name."""
+        path = self._org_dir(org) / "collections.json"
+        if not path.exists():
+            return {}
+        return {
+            name: Collection(**data) for name, data in json.loads(path.read_text(encoding="utf-8")).items()
+        }
+
+    def _save_collections(self, org: str, collections: dict[str, Collection]) -> None:
+        path = self._org_dir(org) / "collections.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {name: asdict(c) for name, c in collections.items()}
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    def index(self, *, org: str) -> EmbeddedIndex:
+        """The organisation's search index (opened once per store)."""
+        if org not in self._indexes:
+            self._indexes[org] = EmbeddedIndex(self._org_dir(org) / "index", embedder=self.embedder)
+        return self._indexes[org]
+
+    def close(self) -> None:
+        """Close every open index."""
+        for index in self._indexes.values():
+            index.close()
+        self._indexes.clear()
+
+
+def _check_name(value: str, *, what: str) -> None:
+    if not value or not _NAME_RE.match(value) or value.strip(".") == "":
+        raise InvalidInput(
+            f'{what} "{value}" är ogiltigt: använd bokstäver, siffror, mellanslag, punkt eller bindestreck.'
+        )
+
+
+def ensure_collection(
+    *, store: KnowledgeStore, org: str, name: str, data_class: str | None = None
+) -> Collection:
+    """Return the named collection, creating it (default data class "intern") when missing."""
+    _check_name(name, what="Samlingens namn")
+    collections = store.collections(org=org)
+    if name in collections:
+        existing = collections[name]
+        if data_class and DataClass(data_class) != DataClass(existing.data_class):
+            raise InvalidInput(
+                f"Samlingen {name} har dataklass {DataClass(existing.data_class).label_sv}, inte "
+                f"{DataClass(data_class).label_sv}."
+            )
+        return existing
+    try:
+        klass = DataClass(data_class or DataClass.INTERN)
+    except ValueError as exc:
+        raise InvalidInput(f'Okänd dataklass "{data_class}"; välj oppen, intern eller kanslig.') from exc
+    collection = Collection(
+        collection_id=f"{org}/{name}", org=org, name=name, data_class=klass.value, created_at=time.time()
+    )
+    collections[name] = collection
+    store._save_collections(org, collections)
+    return collection
+
+
+def get_collection(*, store: KnowledgeStore, org: str, name: str) -> Collection:
+    """The named collection or a Swedish NotFound error."""
+    collection = store.collections(org=org).get(name)
+    if collection is None:
+        raise NotFound(f"Samlingen {name} finns inte hos {org}.")
+    return collection
+
+
+def document_id_for(collection_id: str, source: str) -> str:
+    """Stable id of a document within a collection, so re-ingesting a file replaces it."""
+    return "doc-" + hashlib.sha1(f"{collection_id}\n{source}".encode()).hexdigest()[:16]
+
+
+def index_document(
+    *, index: EmbeddedIndex, collection_id: str, document: ParsedDocument, source: str | None = None
+) -> FileResult:
+    """Chunk a parsed document and make it lexically searchable at once (vectors come later)."""
+    source = source or document.source
+    document_id = document_id_for(collection_id, source)
+    chunks = chunk_document(document, document_id=document_id)
+    new = index.add_chunks(collection_id, document_id, chunks, source=source)
+    return FileResult(
+        path=source, ok=True, document_id=document_id, chunks=len(chunks), new_passages=new,
+        pages=document.page_count, warnings=document.warnings,
+    )  # fmt: skip
+
+
+def ingest_bytes(
+    *,
+    index: EmbeddedIndex,
+    collection_id: str,
+    data: bytes,
+    filename: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> FileResult:
+    """Parse and index one uploaded file; a bad file gives a failed result with the Swedish reason."""
+    try:
+        document = parse_bytes(data, filename=filename, max_bytes=max_bytes)
+    except DocumentError as exc:
+        return FileResult(path=filename, ok=False, error=exc.message)
+    return index_document(index=index, collection_id=collection_id, document=document, source=filename)
+
+
+def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+    """Files given directly plus supported files found (recursively) in given folders."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix.lower() in SUFFIX_TYPES)
+        else:
+            out.append(path)
+    return out
+
+
+def ingest_paths(
+    *,
+    store: KnowledgeStore,
+    org: str,
+    collection: str,
+    paths: Sequence[Path | str],
+    data_class: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    embed: bool = True,
+    audit: Audit | None = None,
+) -> IngestReport:
+    """Ingest files and folders into a collection (created if missing); failures are reported, the rest kept."""
+    started = time.perf_counter()
+    target = ensure_collection(store=store, org=org, name=collection, data_class=data_class)
+    index = store.index(org=org)
+    results = []
+    for path in expand_paths(paths):
+        try:
+            document = parse_path(path, max_bytes=max_bytes)
+            result = index_document(
+                index=index, collection_id=target.collection_id, document=document, source=path.name
+            )
+        except DocumentError as exc:
+            result = FileResult(path=str(path), ok=False, error=exc.message)
+        results.append(result)
+        if audit is not None:
+            audit({"action": "knowledge.ingest", "collection": target.collection_id, "file": str(path),
+                   "ok": result.ok, "error": result.error})  # fmt: skip
+    embedded = index.fill_vectors() if embed and store.embedder is not None else 0
+    return IngestReport(
+        collection_id=target.collection_id,
+        files=results,
+        embedded=embedded,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def search_collection(
+    *,
+    store: KnowledgeStore,
+    org: str,
+    collection: str,
+    question: str,
+    top_k: int = 10,
+    audit: Audit | None = None,
+) -> list[Hit]:
+    """Hybrid search in one collection of an organisation."""
+    target = get_collection(store=store, org=org, name=collection)
+    hits = store.index(org=org).search(question, [target.collection_id], top_k)
+    if audit is not None:
+        audit({"action": "knowledge.search", "collection": target.collection_id, "question": question,
+               "chunk_ids": [h.chunk_id for h in hits]})  # fmt: skip
+    return hits
+
+
+def ask_collection(
+    *,
+    store: KnowledgeStore,
+    org: str,
+    collection: str,
+    question: str,
+    chat: ChatFn | None = None,
+    history: Sequence[str] = (),
+    audit: Audit | None = None,
+) -> Answer:
+    """Answer a question from one collection (extractive without a chat model), or abstain."""
+    target = get_collection(store=store, org=org, name=collection)
+    return answer_question(
+        question=question, index=store.index(org=org), collection_ids=[target.collection_id], chat=chat,
+        history=history, audit=audit,
+    )  # fmt: skip
+
+
+def evaluate_collection(
+    *, store: KnowledgeStore, org: str, collection: str, qa_path: Path | str, with_answers: bool = True
+) -> dict:
+    """Recall@1/5/10, MRR@10 and abstention figures of a QA file against a collection."""
+    target = get_collection(store=store, org=org, name=collection)
+    index = store.index(org=org)
+    qa = load_qa(qa_path)
+    return evaluate(
+        qa=qa,
+        search=lambda q: index.search(q, [target.collection_id], 10),
+        answer=(lambda q: answer_question(question=q, index=index, collection_ids=[target.collection_id]))
+        if with_answers
+        else None,
+    )
+
+
+def hit_json(hit: Hit, *, rank: int) -> dict:
+    """The CLI/API result shape of one hit."""
+    return {
+        "rank": rank,
+        "document": hit.source or hit.document_id,
+        "title": hit.title,
+        "chunk_id": hit.chunk_id,
+        "text": hit.text,
+        "score": hit.score,
+    }
