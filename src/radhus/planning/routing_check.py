@@ -144,3 +144,63 @@ def _hhc_coverage(raw: dict, served: dict) -> list[str]:
             if sync["type"] == "simultaneous" and c1 == c2:
                 out.append(f"patient {p['id']}: simultaneous services by the same caregiver")
     return out
+
+
+def check_homecare(request: dict, plan: dict, *, travel_minutes) -> dict:
+    """Check a home-care plan: coverage, competence, windows, double-visit synchrony, travel, shifts.
+
+    ``travel_minutes(a, b)`` gives minutes between two place dicts (visits or staff start/end).
+    """
+    violations: list[str] = []
+    visits = {v["id"]: v for v in request["visits"]}
+    staff = {s["id"]: s for s in request["staff"]}
+    starts: dict[str, list[tuple[str, float]]] = {}
+    for sid, items in plan["routes"].items():
+        violations += _check_staff_day(staff[sid], items, visits, travel_minutes, starts)
+    unplanned = {u["visit_id"] for u in plan["unplanned"]}
+    for vid, v in visits.items():
+        got = starts.get(vid, [])
+        need = v.get("staff_count", 1)
+        if vid in unplanned:
+            if got:
+                violations.append(f"{vid} both planned and unplanned")
+            continue
+        if len(got) != need or len({s for s, _ in got}) != need:
+            violations.append(f"{vid}: needs {need} different staff, got {got}")
+        elif need == 2 and abs(got[0][1] - got[1][1]) > EPS:
+            violations.append(f"{vid}: double visit not simultaneous")
+    return {"violations": violations}
+
+
+def _hm(value: str) -> float:
+    """'HH:MM' -> minutes."""
+    h, m = value.split(":")
+    return int(h) * 60 + int(m)
+
+
+def _check_staff_day(s: dict, items: list[dict], visits: dict, travel_minutes, starts: dict) -> list[str]:
+    """One staff member's day: order, travel, windows, competence and working hours."""
+    out = []
+    place, t = s.get("start") or s, _hm(s["shift"]["start"])
+    for item in items:
+        start, end = item["start_min"], item["end_min"]
+        if item["type"] == "visit":
+            v = visits[item["visit_id"]]
+            arrive = t + travel_minutes(place, v)
+            if start < arrive - 1e-6:
+                out.append(f"{s['id']}: {v['id']} starts {start:.1f} before arrival {arrive:.1f}")
+            if not (_hm(v["window"]["start"]) - EPS <= start <= _hm(v["window"]["end"]) + EPS):
+                out.append(f"{s['id']}: {v['id']} starts outside its window")
+            if v.get("competence") and v["competence"] not in (s.get("competences") or []):
+                out.append(f"{s['id']} lacks {v['competence']} for {v['id']}")
+            if abs(end - start - v["minutes"]) > EPS:
+                out.append(f"{v['id']}: wrong duration")
+            starts.setdefault(v["id"], []).append((s["id"], start))
+            place = v
+        elif start < t - EPS:
+            out.append(f"{s['id']}: break overlaps previous work")
+        t = end
+    back = t + travel_minutes(place, s.get("end") or s.get("start") or s)
+    if items and back > _hm(s["shift"]["end"]) + 1e-6:
+        out.append(f"{s['id']}: back {back:.1f} after shift end")
+    return out
