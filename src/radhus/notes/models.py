@@ -104,10 +104,17 @@ class DraftSection:
     title: str
     text: str
     sources: list[int] = field(default_factory=list)
+    sentences: list[dict[str, Any]] = field(default_factory=list)  # [{"text": ..., "sources": [...]}]
 
     def to_dict(self) -> dict[str, Any]:
-        """The section in the CLI JSON shape (key included for the web layer)."""
-        return {"key": self.key, "title": self.title, "text": self.text, "sources": list(self.sources)}
+        """The section in the CLI JSON shape (key and per-sentence sources added for the web layer)."""
+        return {
+            "key": self.key,
+            "title": self.title,
+            "text": self.text,
+            "sources": list(self.sources),
+            "sentences": [dict(s) for s in self.sentences],
+        }
 
 
 @dataclass
@@ -144,6 +151,7 @@ class Draft:
                     title=s["title"],
                     text=s["text"],
                     sources=list(s.get("sources", [])),
+                    sentences=list(s.get("sentences", [])),
                 )
                 for i, s in enumerate(data.get("sections", []))
             ],
