@@ -171,7 +171,15 @@ def _lunch_tasks(raw: dict, workers: list[Worker]) -> list[Task]:
     dur = float(lb.get("min_duration", 30))
     window = ((float(lb["start"]), float(lb["end"]) - dur),)
     return [
-        Task(f"lunch:{w.id}", f"lunch:{w.id}", None, dur, window, allowed_workers=frozenset([w.id]), is_break=True)
+        Task(
+            f"lunch:{w.id}",
+            f"lunch:{w.id}",
+            None,
+            dur,
+            window,
+            allowed_workers=frozenset([w.id]),
+            is_break=True,
+        )
         for w in workers
         if w.id in entitled
     ]
@@ -199,7 +207,9 @@ def _solution(instance: HhcInstance, routes: dict[str, list[str]], ev) -> dict:
             task = p.task_by_id[tid]
             nxt = task.loc if task.loc is not None else loc
             arrival = (t + p.travel[loc][nxt]) if t is not None else ev.start[tid]
-            patient, service = (task.group, task.id.split("|")[1]) if not task.is_break else ("", "lunch_break")
+            patient, service = (
+                (task.group, task.id.split("|")[1]) if not task.is_break else ("", "lunch_break")
+            )
             locations.append(
                 {
                     "patient": patient,

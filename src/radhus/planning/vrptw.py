@@ -83,7 +83,10 @@ def parse_vrprep(path: Path) -> VrptwInstance:
     depot = None
     for node in root.iterfind("network/nodes/node"):
         nid = _node_id(node.get("id"))
-        coords[nid] = (_number(node.find("cx"), f"cx för nod {nid}"), _number(node.find("cy"), f"cy för nod {nid}"))
+        coords[nid] = (
+            _number(node.find("cx"), f"cx för nod {nid}"),
+            _number(node.find("cy"), f"cy för nod {nid}"),
+        )
         if node.get("type") == "0":
             depot = nid
     if depot is None or len(coords) < 2:
