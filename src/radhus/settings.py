@@ -25,9 +25,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RADHUS_", extra="ignore")
 
-    data_dir: Path = Field(
-        Path("./radhus-data"), description="Folder for the embedded database, uploads and indexes."
-    )
+    data_dir: Path = Field(Path("./radhus-data"), description="Folder for the embedded database, uploads and indexes.")
     database_url: str = Field(
         "",
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Empty: SQLite in data_dir.",
@@ -43,12 +41,8 @@ class Settings(BaseSettings):
     default_language: str = Field("sv", description="Language of the user interface: sv or en.")
     public_url: str = Field("http://127.0.0.1:8000", description="Address users reach the platform at.")
     session_hours: float = Field(8.0, description="How long a login session lasts without activity, hours.")
-    secure_cookies: bool = Field(
-        False, description="Mark cookies Secure (set true behind HTTPS in production)."
-    )
-    login_max_failures: int = Field(
-        5, description="Failed logins per user name and address before login is paused."
-    )
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS in production).")
+    login_max_failures: int = Field(5, description="Failed logins per user name and address before login is paused.")
     login_lockout_minutes: float = Field(15.0, description="How long login is paused after too many failures.")
     token_max_days: int = Field(365, description="Longest lifetime of an API token, days.")
     job_max_attempts: int = Field(3, description="How many times a failed background job is tried.")

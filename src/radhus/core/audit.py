@@ -63,8 +63,23 @@ class AuditHead(Base):
 
 
 HASHED_FIELDS = (
-    "seq", "org_id", "at", "kind", "action", "user_id", "username", "function", "provider", "model",
-    "data_class", "status", "input_digest", "output_digest", "excerpt", "detail", "prev_hash",
+    "seq",
+    "org_id",
+    "at",
+    "kind",
+    "action",
+    "user_id",
+    "username",
+    "function",
+    "provider",
+    "model",
+    "data_class",
+    "status",
+    "input_digest",
+    "output_digest",
+    "excerpt",
+    "detail",
+    "prev_hash",
 )
 
 

@@ -276,8 +276,10 @@ def create_api_token(
     """Create an API token; the plain token is returned once and only its hash is stored."""
     unknown = [s for s in scopes if s not in TOKEN_SCOPES]
     if unknown or not scopes:
-        raise InvalidInput(f"Ogiltig behörighet för API-nyckel: {', '.join(unknown) or 'ingen angiven'}. "
-                           f"Välj bland: {', '.join(TOKEN_SCOPES)}.")
+        raise InvalidInput(
+            f"Ogiltig behörighet för API-nyckel: {', '.join(unknown) or 'ingen angiven'}. "
+            f"Välj bland: {', '.join(TOKEN_SCOPES)}."
+        )
     if not 1 <= days <= max_days:
         raise InvalidInput(f"En API-nyckel kan gälla 1–{max_days} dagar.")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)

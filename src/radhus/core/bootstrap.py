@@ -40,18 +40,30 @@ def init_installation(
     created_org = org is None
     if org is None:
         org = orgs.create_organisation(session, slug=org_slug, name=org_name or org_display_name(org_slug))
-        audit.append(session, kind=AuditKind.ADMIN_CHANGE, action="org.create", org_id=org.id,
-                     detail={"slug": org_slug})
+        audit.append(
+            session, kind=AuditKind.ADMIN_CHANGE, action="org.create", org_id=org.id, detail={"slug": org_slug}
+        )
     username = f"admin@{org_slug}"
     admin = session.scalar(select(User).where(User.username == username))
     generated = None
     if admin is None:
         password = admin_password or secrets.token_urlsafe(12)
         generated = None if admin_password else password
-        admin = create_user(session, org_id=org.id, username=username, display_name="Administratör",
-                            roles=[Role.ADMIN], password=password)
-        audit.append(session, kind=AuditKind.ADMIN_CHANGE, action="user.create", org_id=org.id,
-                     detail={"username": username, "roles": [Role.ADMIN.value]})
+        admin = create_user(
+            session,
+            org_id=org.id,
+            username=username,
+            display_name="Administratör",
+            roles=[Role.ADMIN],
+            password=password,
+        )
+        audit.append(
+            session,
+            kind=AuditKind.ADMIN_CHANGE,
+            action="user.create",
+            org_id=org.id,
+            detail={"username": username, "roles": [Role.ADMIN.value]},
+        )
     register.sync_register(session, org_id=org.id, specs=specs, owner=f"{org.name}, förvaltningen för digitalisering")
     return InitResult(org=org, admin=admin, created_org=created_org, admin_password=generated)
 
@@ -62,7 +74,8 @@ def ensure_demo_users(session: Session, *, org: Organisation, password: str) -> 
     for name, display_name, roles in DEMO_USERS:
         username = f"{name}@{org.slug}"
         if session.scalar(select(User).where(User.username == username)) is None:
-            create_user(session, org_id=org.id, username=username, display_name=display_name, roles=roles,
-                        password=password)
+            create_user(
+                session, org_id=org.id, username=username, display_name=display_name, roles=roles, password=password
+            )
         logins.append((username, ", ".join(r.label_sv for r in roles)))
     return logins

@@ -45,12 +45,18 @@ def init(
 
     current = settings()
     with db_session(current) as session:
-        result = init_installation(session, org_slug=org, org_name=name,
-                                   admin_password=current.admin_password.get_secret_value(),
-                                   specs=all_ai_functions())
+        result = init_installation(
+            session,
+            org_slug=org,
+            org_name=name,
+            admin_password=current.admin_password.get_secret_value(),
+            specs=all_ai_functions(),
+        )
         typer.echo(f"Databas klar: {current.resolved_database_url.split('@')[-1]}")
-        typer.echo(f"Organisation: {result.org.name} ({result.org.slug})"
-                   + (" – skapad" if result.created_org else " – fanns redan"))
+        typer.echo(
+            f"Organisation: {result.org.name} ({result.org.slug})"
+            + (" – skapad" if result.created_org else " – fanns redan")
+        )
         typer.echo(f"Administratör: {result.admin.username}")
         if result.admin_password:
             typer.echo(f"Lösenord (visas bara nu): {result.admin_password}")
@@ -60,7 +66,9 @@ def init(
 def serve(
     host: Annotated[str, typer.Option(help="Adress att lyssna på.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    demo: Annotated[bool, typer.Option("--demo", help="Lägg upp Exempelkommun med demoanvändare och innehåll.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Lägg upp Exempelkommun med demoanvändare och innehåll.")
+    ] = False,
 ) -> None:
     """Starta webbplattformen."""
     import uvicorn
@@ -81,8 +89,13 @@ def _install_demo(current) -> None:  # type: ignore[no-untyped-def]
 
     password = current.demo_password.get_secret_value()
     with db_session(current) as session:
-        result = init_installation(session, org_slug=DEFAULT_ORG_SLUG, org_name="Exempelkommun",
-                                   admin_password=password, specs=all_ai_functions())
+        result = init_installation(
+            session,
+            org_slug=DEFAULT_ORG_SLUG,
+            org_name="Exempelkommun",
+            admin_password=password,
+            specs=all_ai_functions(),
+        )
         logins = [(result.admin.username, "administratör")]
         logins += ensure_demo_users(session, org=result.org, password=password)
         org_id = result.org.id
@@ -90,8 +103,10 @@ def _install_demo(current) -> None:  # type: ignore[no-untyped-def]
     for module_name in DEMO_MODULES:
         with db_session(current) as session:
             importlib.import_module(module_name).install_demo(session, org_id=org_id, ctx=ctx)
-    typer.echo("Demo: Exempelkommun är upplagd. Logga in med (lösenord: "
-               f"{password if password == 'demo-radhus' else 'RADHUS_DEMO_PASSWORD'}):")
+    typer.echo(
+        "Demo: Exempelkommun är upplagd. Logga in med (lösenord: "
+        f"{password if password == 'demo-radhus' else 'RADHUS_DEMO_PASSWORD'}):"
+    )
     for username, roles in logins:
         typer.echo(f"  {username:32} {roles}")
 
@@ -165,8 +180,16 @@ def jobs_list(
     with db_session() as session:
         org_row, _ = cli_principal(session, org_slug=org)
         listing = jobs.list_jobs(session, org_id=org_row.id)
-        rows = [{"id": j.id, "title": j.title, "status": j.status, "progress": round(j.progress, 3),
-                 "message": j.error or j.message} for j in listing]
+        rows = [
+            {
+                "id": j.id,
+                "title": j.title,
+                "status": j.status,
+                "progress": round(j.progress, 3),
+                "message": j.error or j.message,
+            }
+            for j in listing
+        ]
     if as_json:
         echo_json(rows)
         return
@@ -184,8 +207,9 @@ def jobs_cancel(job_id: int, org: Annotated[str, typer.Option()] = DEFAULT_ORG_S
     with db_session() as session:
         org_row, _ = cli_principal(session, org_slug=org)
         job = jobs.cancel(session, org_id=org_row.id, job_id=job_id)
-        typer.echo(f"Jobb {job.id}: {jobs.JobStatus(job.status).label_sv}"
-                   + (" (avbryts)" if job.cancel_requested else ""))
+        typer.echo(
+            f"Jobb {job.id}: {jobs.JobStatus(job.status).label_sv}" + (" (avbryts)" if job.cancel_requested else "")
+        )
 
 
 @jobs_app.command("retry")
@@ -210,8 +234,21 @@ def users_add(
     """Lägg till en användare."""
     with db_session() as session:
         org_row, admin = cli_principal(session, org_slug=org)
-        user = auth.create_user(session, org_id=org_row.id, username=username, display_name=name,
-                                roles=auth.parse_roles(roles), password=password)
-        audit.append(session, kind=audit.AuditKind.ADMIN_CHANGE, action="user.create", org_id=org_row.id,
-                     user_id=admin.user_id, username=admin.username, detail={"username": user.username})
+        user = auth.create_user(
+            session,
+            org_id=org_row.id,
+            username=username,
+            display_name=name,
+            roles=auth.parse_roles(roles),
+            password=password,
+        )
+        audit.append(
+            session,
+            kind=audit.AuditKind.ADMIN_CHANGE,
+            action="user.create",
+            org_id=org_row.id,
+            user_id=admin.user_id,
+            username=admin.username,
+            detail={"username": user.username},
+        )
         typer.echo(f"Användaren {user.username} skapad.")

@@ -5,7 +5,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, create_engine, event, inspect, text
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -35,25 +45,21 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-class UTCDateTime(DateTime):
-    """A timezone-aware datetime that comes back as UTC on SQLite too."""
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware datetime, stored as UTC and returned as UTC on SQLite too."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):  # type: ignore[no-untyped-def]
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return value
 
-    def result_processor(self, dialect, coltype):  # type: ignore[no-untyped-def]
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):  # type: ignore[no-untyped-def]
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, dt.datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):  # type: ignore[no-untyped-def]
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
 
 
 class OrgScoped:

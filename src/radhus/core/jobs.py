@@ -104,9 +104,7 @@ def enqueue(
     user_id: int | None = None,
     max_attempts: int = 3,
 ) -> Job:
-    job = Job(
-        org_id=org_id, kind=kind, title=title, payload=payload, created_by=user_id, max_attempts=max_attempts
-    )
+    job = Job(org_id=org_id, kind=kind, title=title, payload=payload, created_by=user_id, max_attempts=max_attempts)
     session.add(job)
     session.flush()
     return job
@@ -225,7 +223,11 @@ class Worker:
     """A polling worker loop, in a thread (embedded) or as the main loop of `radhus worker`."""
 
     def __init__(
-        self, factory: sessionmaker[Session], handlers: dict[str, Handler], *, backoff_seconds: float,
+        self,
+        factory: sessionmaker[Session],
+        handlers: dict[str, Handler],
+        *,
+        backoff_seconds: float,
         poll_seconds: float = 0.5,
     ) -> None:
         self.factory, self.handlers = factory, handlers

@@ -31,8 +31,14 @@ class OidcProvider(OrgScoped, Timestamps, Base):
 
 
 def configure(
-    session: Session, *, org_id: int, issuer: str, client_id: str, client_secret_env: str = "",
-    default_roles: str = "medarbetare", label: str | None = None,
+    session: Session,
+    *,
+    org_id: int,
+    issuer: str,
+    client_id: str,
+    client_secret_env: str = "",
+    default_roles: str = "medarbetare",
+    label: str | None = None,
 ) -> OidcProvider:
     """Create or replace the organisation's OIDC sign-in; the client secret stays in the environment."""
     if not issuer.startswith(("https://", "http://127.0.0.1", "http://localhost")):
@@ -49,9 +55,7 @@ def configure(
 
 
 def provider_for(session: Session, *, org_id: int) -> OidcProvider:
-    provider = session.scalar(
-        select(OidcProvider).where(OidcProvider.org_id == org_id, OidcProvider.enabled.is_(True))
-    )
+    provider = session.scalar(select(OidcProvider).where(OidcProvider.org_id == org_id, OidcProvider.enabled.is_(True)))
     if provider is None:
         raise NotFound("Organisationen har ingen inloggning via organisationskonto.")
     return provider
@@ -79,16 +83,18 @@ def begin_login(provider: OidcProvider, *, redirect_uri: str) -> LoginStart:
     metadata = _discover(provider.issuer)
     state, nonce, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urlencode({
-        "response_type": "code",
-        "client_id": provider.client_id,
-        "redirect_uri": redirect_uri,
-        "scope": provider.scopes,
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    })
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": provider.scopes,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     return LoginStart(f"{metadata['authorization_endpoint']}?{query}", state, nonce, verifier)
 
 

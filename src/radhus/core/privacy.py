@@ -125,9 +125,7 @@ _ACCOUNT_RE = re.compile(
     r"(?i)\b(?:bankkonto(?:nummer)?|kontonummer|kontonr\.?|konto|clearingnummer|clearingnr\.?)"
     r"\s*(?:nr\.?)?[:.]?\s*(\d{4}(?:-\d)?(?:[ ,-]{1,2}\d{1,10}){1,4})(?!\d)"
 )
-_PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\+46\s?(?:\(0\)\s?)?|0046\s?|0)\d{1,3}(?:(?:\s|-|\s-\s)?\d{2,4}){1,4}(?![\d\w])"
-)
+_PHONE_RE = re.compile(r"(?<![\w+])(?:\+46\s?(?:\(0\)\s?)?|0046\s?|0)\d{1,3}(?:(?:\s|-|\s-\s)?\d{2,4}){1,4}(?![\d\w])")
 _STREET_SUFFIX = (
     r"(?:gatan|gata|vägen|väg|stigen|stig|gränd|gränden|torget|torg|allén|allé|backen|backe|"
     r"platsen|plan|leden|led|stråket|liden|slingan|vallen|kajen|esplanaden|parken|promenaden|gången|"
@@ -140,9 +138,7 @@ _STREET_RE = re.compile(
 _STREET_SEPARATE_RE = re.compile(
     rf"(?<![\w])(?:{_CAP_WORD} ){{1,3}}{_STREET_SUFFIX}\s\d{{1,4}}(?:\s?[A-Za-z](?![\w]))?"
 )
-_POSTCODE_RE = re.compile(
-    rf"(?<![\d\w-])(?:SE-?)?\d{{3}} ?\d{{2}}(?:\s+|,\s*)(?:{_CAP_WORD})(?: {_CAP_WORD})?"
-)
+_POSTCODE_RE = re.compile(rf"(?<![\d\w-])(?:SE-?)?\d{{3}} ?\d{{2}}(?:\s+|,\s*)(?:{_CAP_WORD})(?: {_CAP_WORD})?")
 _CAPWORD_RE = re.compile(_CAP_WORD)
 
 _NAME_TITLES = frozenset(
@@ -392,9 +388,7 @@ def _consume_name_run(text, run, first_names, last_names, spans) -> int:
             end += 1
             if tokens[end - 1] in last_names or tokens[end - 1] not in first_names:
                 break
-        spans.append(
-            Span(run[0].start(), run[end - 1].end(), PiiKind.NAMN, text[run[0].start() : run[end - 1].end()])
-        )
+        spans.append(Span(run[0].start(), run[end - 1].end(), PiiKind.NAMN, text[run[0].start() : run[end - 1].end()]))
         return end
     context = _previous_word(text, run[0].start()) in _NAME_TITLES
     if head_is_first and (
@@ -436,9 +430,7 @@ def find_personal_data(text: str, *, include_warnings: bool = True) -> list[Span
     if include_warnings:
         occupied = spans
         warnings = [
-            w
-            for w in _find_health_social_terms(text)
-            if all(w.end <= s.start or w.start >= s.end for s in occupied)
+            w for w in _find_health_social_terms(text) if all(w.end <= s.start or w.start >= s.end for s in occupied)
         ]
         spans = sorted(spans + warnings)
     return spans

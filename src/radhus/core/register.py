@@ -33,7 +33,6 @@ class AIFunctionSpec:
     capabilities: tuple[str, ...] = field(default_factory=tuple)  # provider capabilities it uses
 
 
-
 class FunctionStatus(StrEnum):
     PLANNED = "planerad"
     PILOT = "pilot"
@@ -88,9 +87,7 @@ def sync_register(session: Session, *, org_id: int, specs: list[AIFunctionSpec],
 def list_register(session: Session, *, org_id: int, public_only: bool = False) -> list[RegisteredFunction]:
     stmt = select(RegisteredFunction).where(RegisteredFunction.org_id == org_id)
     if public_only:
-        stmt = stmt.where(
-            RegisteredFunction.public.is_(True), RegisteredFunction.status != FunctionStatus.RETIRED
-        )
+        stmt = stmt.where(RegisteredFunction.public.is_(True), RegisteredFunction.status != FunctionStatus.RETIRED)
     return list(session.scalars(stmt.order_by(RegisteredFunction.name)))
 
 

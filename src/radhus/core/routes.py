@@ -38,8 +38,15 @@ Auditor = Annotated[Principal, Depends(role_required(Role.AUDITOR))]
 
 def admin_change(session: Session, who: Principal, action: str, detail: dict) -> None:
     """Audit an administrative change made by `who`."""
-    audit.append(session, kind=AuditKind.ADMIN_CHANGE, action=action, org_id=who.org_id, user_id=who.user_id,
-                 username=who.username, detail=detail)
+    audit.append(
+        session,
+        kind=AuditKind.ADMIN_CHANGE,
+        action=action,
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        detail=detail,
+    )
 
 
 # --- pages: login, language, home ----------------------------------------------------------------------
@@ -48,10 +55,10 @@ def admin_change(session: Session, who: Principal, action: str, detail: dict) ->
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, next: str = "/", error: str | None = None):  # noqa: A002
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, "core/login.html", csrf_token=token, next=_safe_next(next), error=error,
-                      oidc_org="")
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=context(request).settings.secure_cookies)
+    response = render(request, "core/login.html", csrf_token=token, next=_safe_next(next), error=error, oidc_org="")
+    response.set_cookie(
+        CSRF_COOKIE, token, httponly=True, samesite="strict", secure=context(request).settings.secure_cookies
+    )
     return response
 
 
@@ -74,9 +81,14 @@ def login_submit(
         return RedirectResponse(f"/login?error=csrf&next={quote(_safe_next(next))}", status_code=303)
     client = request.client.host if request.client else "okänd"
     try:
-        user = auth.authenticate(session, username=username, password=password, client=client,
-                                 max_failures=settings.login_max_failures,
-                                 lockout_minutes=settings.login_lockout_minutes)
+        user = auth.authenticate(
+            session,
+            username=username,
+            password=password,
+            client=client,
+            max_failures=settings.login_max_failures,
+            lockout_minutes=settings.login_lockout_minutes,
+        )
     except Unauthorized as exc:
         session.commit()  # keep the failure count
         code = "locked" if exc.status_code == 429 else "credentials"
@@ -87,8 +99,15 @@ def login_submit(
 def _logged_in(request: Request, session: Session, user: auth.User, target: str, *, method: str) -> Response:
     settings = context(request).settings
     token, _ = auth.start_session(session, user=user, hours=settings.session_hours)
-    audit.append(session, kind=AuditKind.AUTH, action="login", org_id=user.org_id, user_id=user.id,
-                 username=user.username, detail={"method": method})
+    audit.append(
+        session,
+        kind=AuditKind.AUTH,
+        action="login",
+        org_id=user.org_id,
+        user_id=user.id,
+        username=user.username,
+        detail={"method": method},
+    )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.secure_cookies)
     return response
@@ -99,8 +118,9 @@ def logout(request: Request, session: DbSession, who: Caller):
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         auth.end_session(session, token=cookie)
-    audit.append(session, kind=AuditKind.AUTH, action="logout", org_id=who.org_id, user_id=who.user_id,
-                 username=who.username)
+    audit.append(
+        session, kind=AuditKind.AUTH, action="logout", org_id=who.org_id, user_id=who.user_id, username=who.username
+    )
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
@@ -118,8 +138,14 @@ def oidc_start(request: Request, session: DbSession, org_slug: str):
     start = oidc.begin_login(provider, redirect_uri=_oidc_redirect(request))
     response = RedirectResponse(start.redirect_url, status_code=303)
     value = request.app.state.signer.dumps([org.id, start.state, start.nonce, start.verifier])
-    response.set_cookie("radhus_oidc", value, httponly=True, samesite="lax", max_age=600,
-                        secure=context(request).settings.secure_cookies)
+    response.set_cookie(
+        "radhus_oidc",
+        value,
+        httponly=True,
+        samesite="lax",
+        max_age=600,
+        secure=context(request).settings.secure_cookies,
+    )
     return response
 
 
@@ -138,8 +164,9 @@ def oidc_callback(request: Request, session: DbSession, code: str = "", state: s
     if not code or not secrets.compare_digest(state, expected_state):
         raise Unauthorized("Inloggningssvaret stämmer inte med denna inloggning (state).")
     provider = oidc.provider_for(session, org_id=org_id)
-    user = oidc.finish_login(session, provider, code=code, redirect_uri=_oidc_redirect(request), nonce=nonce,
-                             verifier=verifier)
+    user = oidc.finish_login(
+        session, provider, code=code, redirect_uri=_oidc_redirect(request), nonce=nonce, verifier=verifier
+    )
     response = _logged_in(request, session, user, "/", method="oidc")
     response.delete_cookie("radhus_oidc")
     return response
@@ -172,31 +199,53 @@ class TokenRequest(BaseModel):
 
 
 def _token_json(token: auth.ApiToken) -> dict:
-    return {"id": token.id, "name": token.name, "prefix": token.prefix, "scopes": token.scopes.split(","),
-            "expires_at": token.expires_at.isoformat(),
-            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None}
+    return {
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": token.scopes.split(","),
+        "expires_at": token.expires_at.isoformat(),
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+    }
 
 
 @router.get("/konto", include_in_schema=False)
 def account_page(request: Request, session: DbSession, who: Caller, new_token: str | None = None):
     tokens = auth.list_api_tokens(session, user_id=who.user_id)
-    return render(request, "core/account.html", tokens=tokens, new_token=new_token,
-                  now=dt.datetime.now(dt.UTC), roles=[r.label_sv for r in who.roles])
+    return render(
+        request,
+        "core/account.html",
+        tokens=tokens,
+        new_token=new_token,
+        now=dt.datetime.now(dt.UTC),
+        roles=[r.label_sv for r in who.roles],
+    )
 
 
 @router.post("/konto/nycklar", include_in_schema=False)
 def account_create_token(
-    request: Request, session: DbSession, who: Caller, name: Annotated[str, Form()],
-    days: Annotated[int, Form()] = 90, scope_write: Annotated[bool, Form()] = False,
+    request: Request,
+    session: DbSession,
+    who: Caller,
+    name: Annotated[str, Form()],
+    days: Annotated[int, Form()] = 90,
+    scope_write: Annotated[bool, Form()] = False,
 ):
     user = auth.get_user_in_org(session, org_id=who.org_id, user_id=who.user_id)
     scopes = ["read", "write"] if scope_write else ["read"]
-    plain, token = auth.create_api_token(session, user=user, name=name, scopes=scopes, days=days,
-                                         max_days=context(request).settings.token_max_days)
+    plain, token = auth.create_api_token(
+        session, user=user, name=name, scopes=scopes, days=days, max_days=context(request).settings.token_max_days
+    )
     admin_change(session, who, "token.create", {"token_id": token.id, "scopes": scopes})
     tokens = auth.list_api_tokens(session, user_id=who.user_id)
-    return render(request, "core/account.html", tokens=tokens, new_token=plain, now=dt.datetime.now(dt.UTC),
-                  roles=[r.label_sv for r in who.roles])
+    return render(
+        request,
+        "core/account.html",
+        tokens=tokens,
+        new_token=plain,
+        now=dt.datetime.now(dt.UTC),
+        roles=[r.label_sv for r in who.roles],
+    )
 
 
 @router.post("/konto/nycklar/{token_id}/aterkalla", include_in_schema=False)
@@ -210,8 +259,13 @@ def account_revoke_token(session: DbSession, who: Caller, token_id: int):
 def api_me(session: DbSession, who: Caller) -> dict:
     org = session.get(orgs.Organisation, who.org_id)
     assert org is not None
-    return {"username": who.username, "display_name": who.display_name, "roles": sorted(who.roles),
-            "organisation": {"slug": org.slug, "name": org.name}, "via": who.via}
+    return {
+        "username": who.username,
+        "display_name": who.display_name,
+        "roles": sorted(who.roles),
+        "organisation": {"slug": org.slug, "name": org.name},
+        "via": who.via,
+    }
 
 
 @api.get("/tokens", summary="The caller's API tokens")
@@ -224,8 +278,14 @@ def api_create_token(request: Request, session: DbSession, who: Caller, body: To
     if who.via == "token":
         raise Forbidden("API-nycklar skapas från en inloggad session, inte med en annan API-nyckel.")
     user = auth.get_user_in_org(session, org_id=who.org_id, user_id=who.user_id)
-    plain, token = auth.create_api_token(session, user=user, name=body.name, scopes=body.scopes, days=body.days,
-                                         max_days=context(request).settings.token_max_days)
+    plain, token = auth.create_api_token(
+        session,
+        user=user,
+        name=body.name,
+        scopes=body.scopes,
+        days=body.days,
+        max_days=context(request).settings.token_max_days,
+    )
     admin_change(session, who, "token.create", {"token_id": token.id, "scopes": body.scopes})
     return {**_token_json(token), "token": plain}
 
@@ -249,24 +309,44 @@ class UserRequest(BaseModel):
 
 
 def _user_json(user: auth.User) -> dict:
-    return {"id": user.id, "username": user.username, "display_name": user.display_name,
-            "roles": sorted(r.value for r in user.role_set), "active": user.active}
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(r.value for r in user.role_set),
+        "active": user.active,
+    }
 
 
 @router.get("/admin/anvandare", include_in_schema=False)
 def users_page(request: Request, session: DbSession, who: Admin):
-    return render(request, "core/users.html", users=auth.list_users(session, org_id=who.org_id),
-                  units=orgs.list_units(session, org_id=who.org_id), all_roles=list(Role))
+    return render(
+        request,
+        "core/users.html",
+        users=auth.list_users(session, org_id=who.org_id),
+        units=orgs.list_units(session, org_id=who.org_id),
+        all_roles=list(Role),
+    )
 
 
 @router.post("/admin/anvandare", include_in_schema=False)
 def users_create(
-    request: Request, session: DbSession, who: Admin, username: Annotated[str, Form()],
-    display_name: Annotated[str, Form()], password: Annotated[str, Form()],
+    request: Request,
+    session: DbSession,
+    who: Admin,
+    username: Annotated[str, Form()],
+    display_name: Annotated[str, Form()],
+    password: Annotated[str, Form()],
     roles: Annotated[list[str], Form()],
 ):
-    user = auth.create_user(session, org_id=who.org_id, username=username, display_name=display_name,
-                            roles=auth.parse_roles(roles), password=password)
+    user = auth.create_user(
+        session,
+        org_id=who.org_id,
+        username=username,
+        display_name=display_name,
+        roles=auth.parse_roles(roles),
+        password=password,
+    )
     admin_change(session, who, "user.create", {"username": user.username, "roles": roles})
     return RedirectResponse("/admin/anvandare", status_code=303)
 
@@ -278,8 +358,15 @@ def api_users(session: DbSession, who: Admin) -> list[dict]:
 
 @api.post("/users", summary="Create a user in the caller's organisation (administrators)")
 def api_create_user(session: DbSession, who: Admin, body: UserRequest) -> dict:
-    user = auth.create_user(session, org_id=who.org_id, username=body.username, display_name=body.display_name,
-                            roles=auth.parse_roles(body.roles), password=body.password, email=body.email)
+    user = auth.create_user(
+        session,
+        org_id=who.org_id,
+        username=body.username,
+        display_name=body.display_name,
+        roles=auth.parse_roles(body.roles),
+        password=body.password,
+        email=body.email,
+    )
     admin_change(session, who, "user.create", {"username": user.username, "roles": body.roles})
     return _user_json(user)
 
@@ -297,8 +384,14 @@ def api_units(session: DbSession, who: Caller) -> list[dict]:
 # --- audit log (revisor) -------------------------------------------------------------------------------
 
 
-def _audit_filter(kind: str | None, username: str | None, function: str | None, status: str | None,
-                  since: str | None, until: str | None) -> AuditFilter:
+def _audit_filter(
+    kind: str | None = None,
+    username: str | None = None,
+    function: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> AuditFilter:
     def parse(value: str | None) -> dt.datetime | None:
         if not value:
             return None
@@ -308,8 +401,14 @@ def _audit_filter(kind: str | None, username: str | None, function: str | None, 
             raise InvalidInput(f"Ogiltigt datum '{value}': använd ÅÅÅÅ-MM-DD.") from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
-    return AuditFilter(kind=kind or None, username=username or None, function=function or None,
-                       status=status or None, since=parse(since), until=parse(until))
+    return AuditFilter(
+        kind=kind or None,
+        username=username or None,
+        function=function or None,
+        status=status or None,
+        since=parse(since),
+        until=parse(until),
+    )
 
 
 AuditQuery = Annotated[AuditFilter, Depends(_audit_filter)]
@@ -318,8 +417,7 @@ AuditQuery = Annotated[AuditFilter, Depends(_audit_filter)]
 @router.get("/granskning", include_in_schema=False)
 def audit_page(request: Request, session: DbSession, who: Auditor, flt: AuditQuery):
     records = audit.query(session, org_id=who.org_id, flt=flt)
-    return render(request, "core/audit.html", records=records, flt=flt, kinds=list(AuditKind),
-                  query=request.url.query)
+    return render(request, "core/audit.html", records=records, flt=flt, kinds=list(AuditKind), query=request.url.query)
 
 
 @router.get("/granskning/export.{fmt}", include_in_schema=False)
@@ -327,17 +425,24 @@ def audit_export(session: DbSession, who: Auditor, flt: AuditQuery, fmt: str):
     records = audit.query(session, org_id=who.org_id, flt=flt, limit=100_000)
     admin_change(session, who, "audit.export", {"format": fmt, "records": len(records)})
     if fmt == "csv":
-        return PlainTextResponse(audit.export_csv(records), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition": 'attachment; filename="granskningslogg.csv"'})
+        return PlainTextResponse(
+            audit.export_csv(records),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="granskningslogg.csv"'},
+        )
     if fmt == "json":
-        return Response(audit.export_json(records), media_type="application/json",
-                        headers={"Content-Disposition": 'attachment; filename="granskningslogg.json"'})
+        return Response(
+            audit.export_json(records),
+            media_type="application/json",
+            headers={"Content-Disposition": 'attachment; filename="granskningslogg.json"'},
+        )
     raise InvalidInput("Exportformatet måste vara csv eller json.")
 
 
 @api.get("/audit", summary="Audit records of the caller's organisation (revisor)")
-def api_audit(session: DbSession, who: Auditor, flt: AuditQuery,
-              limit: Annotated[int, Query(le=1000)] = 200, offset: int = 0) -> list[dict]:
+def api_audit(
+    session: DbSession, who: Auditor, flt: AuditQuery, limit: Annotated[int, Query(le=1000)] = 200, offset: int = 0
+) -> list[dict]:
     return [audit.as_dict(r) for r in audit.query(session, org_id=who.org_id, flt=flt, limit=limit, offset=offset)]
 
 
@@ -345,23 +450,42 @@ def api_audit(session: DbSession, who: Auditor, flt: AuditQuery,
 
 
 def _function_json(entry: register.RegisteredFunction) -> dict:
-    return {"id": entry.id, "key": entry.key, "name": entry.name, "purpose": entry.purpose, "owner": entry.owner,
-            "data_sources": entry.data_sources, "provider_model": entry.provider_model,
-            "risk_class": entry.risk_class, "oversight": entry.oversight, "status": entry.status,
-            "public": entry.public}
+    return {
+        "id": entry.id,
+        "key": entry.key,
+        "name": entry.name,
+        "purpose": entry.purpose,
+        "owner": entry.owner,
+        "data_sources": entry.data_sources,
+        "provider_model": entry.provider_model,
+        "risk_class": entry.risk_class,
+        "oversight": entry.oversight,
+        "status": entry.status,
+        "public": entry.public,
+    }
 
 
 @router.get("/ai-register", include_in_schema=False)
 def register_page(request: Request, session: DbSession, who: Caller):
     org = session.get(orgs.Organisation, who.org_id)
-    return render(request, "core/register.html", entries=register.list_register(session, org_id=who.org_id),
-                  org=org, statuses=list(register.FunctionStatus), can_edit=who.has_role(Role.ADMIN))
+    return render(
+        request,
+        "core/register.html",
+        entries=register.list_register(session, org_id=who.org_id),
+        org=org,
+        statuses=list(register.FunctionStatus),
+        can_edit=who.has_role(Role.ADMIN),
+    )
 
 
 @router.post("/ai-register/{function_id}", include_in_schema=False)
 def register_update(
-    session: DbSession, who: Admin, function_id: int, owner: Annotated[str, Form()],
-    status: Annotated[str, Form()], public: Annotated[bool, Form()] = False,
+    session: DbSession,
+    who: Admin,
+    function_id: int,
+    owner: Annotated[str, Form()],
+    status: Annotated[str, Form()],
+    public: Annotated[bool, Form()] = False,
 ):
     changes = {"owner": owner, "status": status, "public": public}
     register.update_function(session, org_id=who.org_id, function_id=function_id, changes=changes)
@@ -391,20 +515,29 @@ def transparency_page(request: Request, session: DbSession, org_slug: str):
 @api.get("/transparency/{org_slug}", summary="Public AI register of an organisation (no login)")
 def api_transparency(session: DbSession, org_slug: str) -> list[dict]:
     org = orgs.get_organisation(session, slug=org_slug)
-    public_fields = ("name", "purpose", "owner", "data_sources", "provider_model", "risk_class", "oversight",
-                     "status")
-    return [{k: _function_json(e)[k] for k in public_fields}
-            for e in register.list_register(session, org_id=org.id, public_only=True)]
+    public_fields = ("name", "purpose", "owner", "data_sources", "provider_model", "risk_class", "oversight", "status")
+    return [
+        {k: _function_json(e)[k] for k in public_fields}
+        for e in register.list_register(session, org_id=org.id, public_only=True)
+    ]
 
 
 # --- jobs ----------------------------------------------------------------------------------------------
 
 
 def _job_json(job: jobs.Job) -> dict:
-    return {"id": job.id, "kind": job.kind, "title": job.title, "status": job.status, "progress": job.progress,
-            "message": job.message, "error": job.error, "attempts": job.attempts,
-            "created_at": job.created_at.isoformat(),
-            "finished_at": job.finished_at.isoformat() if job.finished_at else None}
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "title": job.title,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "attempts": job.attempts,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
 
 
 @router.get("/jobb", include_in_schema=False)

@@ -85,8 +85,10 @@ def _stemmer() -> Stemmer.Stemmer:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """Swedish Snowball stem of one lower-case word."""
-    return _stemmer().stemWord(word)
+    """Swedish Snowball stem; a second pass after a long ending so "insatsen" and "insats" agree."""
+    stemmer = _stemmer()
+    once = stemmer.stemWord(word)
+    return stemmer.stemWord(once) if len(word) - len(once) >= 2 and len(once) > 4 else once
 
 
 def split_compound(word: str, *, vocabulary: Iterable[str] | frozenset[str] = ()) -> list[str]:
@@ -107,9 +109,7 @@ def _split(word: str, known: frozenset[str], *, depth: int) -> list[str]:
         if len(tail) < _MIN_PART or not _is_known(tail, known):
             continue
         for link in _LINKING_LETTERS:
-            base = (
-                head[: len(head) - len(link)] if link and head.endswith(link) else (head if not link else "")
-            )
+            base = head[: len(head) - len(link)] if link and head.endswith(link) else (head if not link else "")
             if not base or len(base) < _MIN_PART:
                 continue
             if _is_known(base, known):
@@ -121,7 +121,7 @@ def _split(word: str, known: frozenset[str], *, depth: int) -> list[str]:
 
 
 def _is_known(part: str, known: frozenset[str]) -> bool:
-    return part in known or stem(part) in known
+    return part in known or _stemmer().stemWord(part) in known
 
 
 def is_stopword(word: str) -> bool:
