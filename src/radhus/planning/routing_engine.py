@@ -289,6 +289,7 @@ class Search:
         self.p = problem
         self.rng = random.Random(seed)
         self.group_ids = list(problem.groups)
+        self.deadline = math.inf
 
     def _empty(self) -> Routes:
         """Routes with no tasks."""
@@ -319,6 +320,8 @@ class Search:
             else:
                 same_group_sync = False
             for pos in range(len(route) + 1):
+                if time.monotonic() > self.deadline:
+                    return out
                 trial = dict(routes)
                 trial[w.id] = route[:pos] + [task.id] + route[pos:]
                 if same_group_sync and not self._same_worker_ok(task, trial[w.id]):
@@ -388,6 +391,7 @@ class Search:
     def run(self, *, time_limit: float, initial: Routes | None = None) -> tuple[Routes, Evaluation]:
         """Construct and improve within time_limit seconds; returns the best routes found."""
         deadline = time.monotonic() + time_limit
+        self.deadline = deadline
         routes = initial if initial is not None else self._empty()
         routes = {w.id: list(routes.get(w.id, [])) for w in self.p.workers}
         if evaluate(self.p, routes).cost >= INFEASIBLE:
