@@ -207,9 +207,7 @@ def _solution(instance: HhcInstance, routes: dict[str, list[str]], ev) -> dict:
             task = p.task_by_id[tid]
             nxt = task.loc if task.loc is not None else loc
             arrival = (t + p.travel[loc][nxt]) if t is not None else ev.start[tid]
-            patient, service = (
-                (task.group, task.id.split("|")[1]) if not task.is_break else ("", "lunch_break")
-            )
+            patient, service = (task.group, task.id.split("|")[1]) if not task.is_break else ("", "lunch_break")
             locations.append(
                 {
                     "patient": patient,

@@ -51,9 +51,7 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
-def travel_matrix_minutes(
-    *, points: list[tuple[float, float]], speed_kmh: float, detour_factor: float
-) -> list:
+def travel_matrix_minutes(*, points: list[tuple[float, float]], speed_kmh: float, detour_factor: float) -> list:
     """Travel minutes between coordinates: haversine x detour factor / speed."""
     if speed_kmh <= 0 or detour_factor < 1:
         raise InvalidInput("Hastigheten måste vara positiv och omvägsfaktorn minst 1.")
@@ -218,11 +216,7 @@ def _break_tasks(s: dict) -> list[Task]:
         hi = parse_hhmm(b.get("latest", ""), "rastens senaste start")
         gid = f"rast:{s['id']}:{i}"
         only = frozenset([s["id"]])
-        out.append(
-            Task(
-                gid, gid, None, float(b.get("minutes", 30)), ((lo, hi),), allowed_workers=only, is_break=True
-            )
-        )
+        out.append(Task(gid, gid, None, float(b.get("minutes", 30)), ((lo, hi),), allowed_workers=only, is_break=True))
     return out
 
 
@@ -260,9 +254,7 @@ def _render(problem: Problem, meta: dict, routes: dict, ev, deadline: float) -> 
             item.update(end=fmt_hhmm(s + task.duration), start_min=s, end_min=s + task.duration)
             if not task.is_break:
                 visit = meta["visits"][task.group]
-                item.update(
-                    visit_id=task.group, client=visit.get("client"), travel_min=problem.travel[loc][nxt]
-                )
+                item.update(visit_id=task.group, client=visit.get("client"), travel_min=problem.travel[loc][nxt])
                 item["double"] = visit.get("staff_count", 1) == 2
             items.append(item)
             loc = nxt
@@ -270,9 +262,7 @@ def _render(problem: Problem, meta: dict, routes: dict, ev, deadline: float) -> 
     unplanned = [g for g in ev.unassigned if not g.startswith("rast:")]
     return {
         "routes": out_routes,
-        "unplanned": [
-            {"visit_id": g, "reason": explain_unplanned(problem, meta, routes, g)} for g in unplanned
-        ],
+        "unplanned": [{"visit_id": g, "reason": explain_unplanned(problem, meta, routes, g)} for g in unplanned],
         "missed_breaks": [g for g in ev.unassigned if g.startswith("rast:")],
         "figures": _figures(problem, routes, ev),
     }
@@ -402,9 +392,7 @@ def _initial_routes(previous: dict, problem: Problem) -> dict[str, list[str]]:
     out = {w.id: [] for w in problem.workers}
     for staff_id, items in previous["routes"].items():
         if staff_id in out:
-            out[staff_id] = [
-                i["task"] for i in items if i["type"] == "visit" and i["task"] in problem.task_by_id
-            ]
+            out[staff_id] = [i["task"] for i in items if i["type"] == "visit" and i["task"] in problem.task_by_id]
     groups = {problem.task_by_id[t].group for r in out.values() for t in r}
     complete = {g for g in groups if all(any(t.id in r for r in out.values()) for t in problem.groups[g])}
     return {w: [t for t in r if problem.task_by_id[t].group in complete] for w, r in out.items()}
@@ -415,17 +403,12 @@ def _changes(previous: dict, plan: dict, frozen: set[str]) -> dict:
 
     def index(p: dict) -> dict[str, tuple[str, str]]:
         return {
-            i["task"]: (sid, i["start"])
-            for sid, items in p["routes"].items()
-            for i in items
-            if i["type"] == "visit"
+            i["task"]: (sid, i["start"]) for sid, items in p["routes"].items() for i in items if i["type"] == "visit"
         }
 
     before, after = index(previous), index(plan)
     moved = sorted(t for t in before if t in after and before[t][0] != after[t][0])
-    retimed = sorted(
-        t for t in before if t in after and before[t][0] == after[t][0] and before[t][1] != after[t][1]
-    )
+    retimed = sorted(t for t in before if t in after and before[t][0] == after[t][0] and before[t][1] != after[t][1])
     return {
         "kept_started": sorted(frozen),
         "moved_to_other_staff": [{"task": t, "from": before[t][0], "to": after[t][0]} for t in moved],

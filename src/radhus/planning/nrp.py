@@ -212,7 +212,9 @@ def parse_nrp_text(text: str, *, name: str = "instans") -> NrpInstance:
         out = []
         for line in sections.get(section, []):
             p = _fields(line, 4, section)
-            out.append(NrpRequest(employee(p[0], section), day(p[1], section), shift(p[2], section), _int(p[3], section)))
+            out.append(
+                NrpRequest(employee(p[0], section), day(p[1], section), shift(p[2], section), _int(p[3], section))
+            )
         return out
 
     cover: dict[tuple[int, int], NrpCover] = {}
@@ -471,6 +473,7 @@ class _Search:
         self.first_time = 0.0
         self.history: list[tuple[float, int]] = []
         self.iterations = 0
+        self.sub_limit = 0.5
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -516,43 +519,42 @@ class _Search:
             self.bound = max(self.bound, bound)
             self.optimal = status == cp_model.OPTIMAL and roster_objective(inst, roster) == self.objective
 
-    def neighbourhood(self, target: int) -> tuple[list[int], int, int]:
-        """Pick free employees and a day window whose free-cell count is about `target`."""
-        inst, rng = self.inst, self.rng
-        cells_per_emp_day = max(1, inst.n_shifts)
-        horizon = inst.horizon
-        kind = rng.random()
-        if kind < 0.45:  # employees, whole horizon
-            k = max(2, min(inst.n_staff, round(target / (horizon * cells_per_emp_day))))
+    def neighbourhood(self, kind: int, target: float) -> tuple[list[int], int, int]:
+        """Free employees and a day window of about `target` free cells for neighbourhood `kind`."""
+        inst, rng, horizon = self.inst, self.rng, self.inst.horizon
+        per_cell = max(1.0, sum(len(s.max_shifts) for s in inst.staff) / inst.n_staff)
+        if kind == 0:  # a few employees over the whole horizon
+            k = max(2, min(inst.n_staff, round(target / (horizon * per_cell))))
             return rng.sample(range(inst.n_staff), k), 0, horizon - 1
-        if kind < 0.75:  # day window, all employees (or as many as fit)
-            width = max(3, min(horizon, round(target / (inst.n_staff * cells_per_emp_day))))
+        if kind == 1:  # a window of days, all employees
+            width = max(2, min(horizon, round(target / (inst.n_staff * per_cell))))
             start = rng.randrange(0, horizon - width + 1)
             return list(range(inst.n_staff)), start, start + width - 1
-        width = max(7, min(horizon, rng.choice([7, 14, 21, 28])))
+        width = min(horizon, rng.choice([7, 10, 14]))  # many employees over one to two weeks
         start = rng.randrange(0, horizon - width + 1)
-        k = max(2, min(inst.n_staff, round(target / (width * cells_per_emp_day))))
+        k = max(2, min(inst.n_staff, round(target / (width * per_cell))))
         return rng.sample(range(inst.n_staff), k), start, start + width - 1
 
     def lns(self) -> None:
         """Large-neighbourhood search until the deadline or a proven optimum."""
         inst = self.inst
         full_cells = inst.n_staff * inst.horizon * inst.n_shifts
-        target = min(600.0, full_cells)
+        targets = [min(300.0, full_cells)] * 3
         while self.left() > 0.3 and not self.optimal:
             self.iterations += 1
-            emps, first, last = self.neighbourhood(int(target))
+            kind = self.rng.randrange(3)
+            emps, first, last = self.neighbourhood(kind, targets[kind])
             sub = _SubModel(inst, self.roster, emps, first, last)
-            budget = min(self.left() - 0.2, 1.0)
+            budget = min(self.left() - 0.2, self.sub_limit)
             if budget <= 0.05:
                 break
             status, roster, _ = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
             if roster is not None:
                 self.offer(roster)
             if status == cp_model.OPTIMAL:
-                target = min(full_cells, target * 1.15)
+                targets[kind] = min(full_cells, targets[kind] * 1.1)
             else:
-                target = max(200, target * 0.85)
+                targets[kind] = max(100.0, targets[kind] * 0.9)
             if self.objective is not None and self.objective <= self.bound:
                 self.optimal = True
 

@@ -54,9 +54,7 @@ def _check_vrptw_route(instance, k: int, route: list[int], violations: list[str]
         length += leg
         t = max(t + leg, instance.tw[node][0])
         if t > instance.tw[node][1] + EPS:
-            violations.append(
-                f"route {k}: customer {node} starts {t:.3f} after window end {instance.tw[node][1]}"
-            )
+            violations.append(f"route {k}: customer {node} starts {t:.3f} after window end {instance.tw[node][1]}")
         t += instance.service[node]
         prev = node
     leg = _euclid(instance, prev, instance.depot)
@@ -105,9 +103,7 @@ def check_hhc(raw: dict, solution: dict) -> dict:
     if abs(reported.get("travel_time", travel) - travel) > 1e-3:
         violations.append(f"reported travel {reported.get('travel_time')} != recomputed {travel}")
     if abs(reported.get("total_tardiness", sum(tardiness)) - sum(tardiness)) > 1e-3:
-        violations.append(
-            f"reported tardiness {reported.get('total_tardiness')} != recomputed {sum(tardiness)}"
-        )
+        violations.append(f"reported tardiness {reported.get('total_tardiness')} != recomputed {sum(tardiness)}")
     return {"violations": violations, "travel_time": travel, "total_tardiness": sum(tardiness)}
 
 
@@ -142,11 +138,7 @@ def _hhc_coverage(raw: dict, served: dict) -> list[str]:
         sync = p.get("synchronization") or {}
         if len(services) == 2 and sync.get("type") in ("simultaneous", "sequential"):
             (c1, s1), (c2, s2) = got[0][0], got[1][0]
-            lo, hi = (
-                (0, 0)
-                if sync["type"] == "simultaneous"
-                else (sync["distance"]["min"], sync["distance"]["max"])
-            )
+            lo, hi = (0, 0) if sync["type"] == "simultaneous" else (sync["distance"]["min"], sync["distance"]["max"])
             if not (lo - EPS <= s2 - s1 <= hi + EPS):
                 out.append(f"patient {p['id']}: gap {s2 - s1} outside [{lo}, {hi}]")
             if sync["type"] == "simultaneous" and c1 == c2:

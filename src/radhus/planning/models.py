@@ -1,0 +1,279 @@
+"""Input model for real units' rosters: staff, shift types, demand, absences, wishes, pins and rule settings.
+
+Times are local wall-clock times "HH:MM"; a shift whose end is not after its start ends the next day. Days are
+indexed 0..(7*weeks-1) from `start_date`. Every rule is a documented setting with a Swedish default (AB/HÖK 2023).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from radhus.core.errors import InvalidInput
+
+NIGHT_START_MIN = 22 * 60  # nattarbete: 22-06 (ATL 13 a)
+NIGHT_END_MIN = 6 * 60
+
+
+def _minutes(value: str) -> int:
+    try:
+        hours, minutes = value.split(":")
+        h, m = int(hours), int(minutes)
+    except ValueError as exc:
+        raise ValueError(f"ogiltig tid '{value}', ange TT:MM") from exc
+    if not (0 <= h <= 23 and 0 <= m <= 59):
+        raise ValueError(f"ogiltig tid '{value}', ange TT:MM")
+    return h * 60 + m
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShiftType(_Strict):
+    """A shift type, e.g. Dag 07:00-15:30 with a 30 minute break."""
+
+    id: str
+    name: str = ""
+    start: str
+    end: str
+    break_minutes: int = Field(0, ge=0)
+    unpopular: bool = False  # counted in the fairness figures (e.g. late evenings)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        _minutes(value)
+        return value
+
+    @property
+    def start_min(self) -> int:
+        return _minutes(self.start)
+
+    @property
+    def length_min(self) -> int:
+        """Length including breaks (presence), in minutes."""
+        length = _minutes(self.end) - self.start_min
+        return length if length > 0 else length + 1440
+
+    @property
+    def work_min(self) -> int:
+        """Working time excluding breaks, in minutes."""
+        return self.length_min - self.break_minutes
+
+    @property
+    def night_min(self) -> int:
+        """Minutes of the shift that fall within 22:00-06:00."""
+        total = 0
+        for offset in (0, 1440):  # night starting the evening before and the same evening
+            lo, hi = NIGHT_START_MIN - 1440 + offset, NIGHT_END_MIN + offset
+            total += max(0, min(self.start_min + self.length_min, hi) - max(self.start_min, lo))
+        return total
+
+    @property
+    def is_night(self) -> bool:
+        """A night shift has at least 3 hours within 22-06 (ATL's definition of night worker)."""
+        return self.night_min >= 180
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Employee(_Strict):
+    """A member of staff."""
+
+    id: str
+    name: str = ""
+    employment_pct: float = Field(100.0, gt=0, le=100)
+    competences: list[str] = Field(default_factory=list)
+    night_worker: bool = False
+    dygnsbryt: str = "03:00"  # start of the 24-hour period, fixed per schedule period; 03:00 fits day+evening
+    rotating: bool = True  # works nights, Sundays and holidays -> 38.25 h norm; False -> 40 h norm
+    shifts: list[str] | None = None  # shift types this person may work (None = all)
+
+    @field_validator("dygnsbryt")
+    @classmethod
+    def _valid_time(cls, value: str) -> str:
+        _minutes(value)
+        return value
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+    @property
+    def dygnsbryt_min(self) -> int:
+        return _minutes(self.dygnsbryt)
+
+
+class Demand(_Strict):
+    """Staff needed on a shift: `minimum` and `ideal` persons holding `competence` (empty = anyone)."""
+
+    shift: str
+    competence: str = ""
+    minimum: int = Field(ge=0)
+    ideal: int | None = Field(None, ge=0)
+    weekdays: list[int] | None = None  # 0 = Monday; None = every day
+    days: list[int] | None = None  # explicit day indexes; overrides weekdays
+
+    @model_validator(mode="after")
+    def _ideal_at_least_min(self) -> Demand:
+        if self.ideal is not None and self.ideal < self.minimum:
+            raise ValueError(f"ideal ({self.ideal}) är mindre än minimum ({self.minimum}) för pass {self.shift}")
+        return self
+
+
+class Absence(_Strict):
+    """Approved leave or sick leave for a range of days (inclusive)."""
+
+    employee: str
+    first_day: int = Field(ge=0)
+    last_day: int | None = None
+    reason: str = "frånvaro"
+
+
+class Wish(_Strict):
+    """A weighted wish: want (or avoid) a shift, or a whole day when `shift` is empty."""
+
+    employee: str
+    day: int = Field(ge=0)
+    shift: str = ""
+    want: bool = True
+    weight: int = Field(1, ge=1, le=10)
+
+
+class Pin(_Strict):
+    """A fixed assignment the solver may not change; empty shift = pinned day off."""
+
+    employee: str
+    day: int = Field(ge=0)
+    shift: str = ""
+
+
+class Weights(_Strict):
+    """Objective weights, in priority order: unmet demand, soft rules, wishes, unfairness."""
+
+    unmet_minimum: int = 1000
+    unmet_ideal: int = 100
+    over_ideal: int = 5
+    competence: dict[str, int] = Field(default_factory=dict)  # extra factor per competence, default 1
+    weekend_rule: int = 50
+    hours_under: int = 20  # per hour below the employee's target
+    wish: int = 10  # per wish weight point
+    continuity: int = 2  # per change of shift type between consecutive working days
+    fairness: int = 5  # per unit of spread in weekends / nights / unpopular shifts
+    change: int = 200  # re-planning: per changed assignment
+
+
+class Rules(_Strict):
+    """Working-time rules; defaults follow ATL and AB/HÖK (2023-10-01)."""
+
+    dygnsvila_hours: float = 11.0  # in every 24-hour period from dygnsbryt, and after every shift
+    veckovila_hours: float = 36.0  # per 7-day period
+    veckovila_includes_dygnsvila: bool = True  # False: the 11 h come on top (47 h)
+    full_time_hours: float = 40.0  # ordinary hours per week, day work
+    rotating_hours: float = 38.25  # ordinary hours per week, nights/Sundays/holidays
+    hours_tolerance: float = 4.0  # hours above the target allowed over the whole period
+    max_shift_hours: float = 13.0
+    night_max_avg_hours: float = 8.0  # per 24 hours on average, night workers
+    nights_only_night_workers: bool = True
+    max_consecutive_days: int = Field(6, ge=1)
+    every_other_weekend_free: bool = True
+    weekend_hard: bool = False
+    minimum_demand_hard: bool = False
+
+
+class RosterInput(_Strict):
+    """A complete planning problem for one unit."""
+
+    unit: str
+    start_date: date
+    weeks: int = Field(4, ge=1, le=16)
+    shift_types: list[ShiftType]
+    employees: list[Employee]
+    demand: list[Demand]
+    absences: list[Absence] = Field(default_factory=list)
+    wishes: list[Wish] = Field(default_factory=list)
+    pins: list[Pin] = Field(default_factory=list)
+    rules: Rules = Field(default_factory=Rules)
+    weights: Weights = Field(default_factory=Weights)
+
+    @property
+    def days(self) -> int:
+        return 7 * self.weeks
+
+    def date_of(self, day: int) -> date:
+        return self.start_date + timedelta(days=day)
+
+    def day_label(self, day: int) -> str:
+        """Swedish short date, e.g. 12/3."""
+        d = self.date_of(day)
+        return f"{d.day}/{d.month}"
+
+    def shift(self, shift_id: str) -> ShiftType:
+        for s in self.shift_types:
+            if s.id == shift_id:
+                return s
+        raise InvalidInput(f"Okänd passtyp '{shift_id}'.")
+
+    def employee(self, employee_id: str) -> Employee:
+        for e in self.employees:
+            if e.id == employee_id:
+                return e
+        raise InvalidInput(f"Okänd personal '{employee_id}'.")
+
+    def demand_days(self, demand: Demand) -> list[int]:
+        if demand.days is not None:
+            return [d for d in demand.days if 0 <= d < self.days]
+        weekdays = set(range(7) if demand.weekdays is None else demand.weekdays)
+        return [d for d in range(self.days) if self.date_of(d).weekday() in weekdays]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RosterInput:
+        self._check_references()
+        return self
+
+    def _check_references(self) -> None:
+        shift_ids = {s.id for s in self.shift_types}
+        emp_ids = [e.id for e in self.employees]
+        if not self.shift_types:
+            raise ValueError("inga passtyper angivna")
+        if not self.employees:
+            raise ValueError("ingen personal angiven")
+        if len(set(emp_ids)) != len(emp_ids):
+            raise ValueError("personal-id förekommer flera gånger")
+        if not self.demand or all((d.ideal or d.minimum) == 0 for d in self.demand):
+            raise ValueError("bemanningsbehovet är tomt")
+        for d in self.demand:
+            if d.shift not in shift_ids:
+                raise ValueError(f"behov för okänd passtyp '{d.shift}'")
+        for item in [*self.absences, *self.wishes, *self.pins]:
+            if item.employee not in emp_ids:
+                raise ValueError(f"okänd personal '{item.employee}'")
+            shift = getattr(item, "shift", "")
+            if shift and shift not in shift_ids:
+                raise ValueError(f"okänd passtyp '{shift}'")
+            day = getattr(item, "day", getattr(item, "first_day", 0))
+            if day >= self.days:
+                raise ValueError(f"dag {day} ligger utanför perioden (0–{self.days - 1})")
+        for e in self.employees:
+            for s in e.shifts or []:
+                if s not in shift_ids:
+                    raise ValueError(f"{e.id} har okänd passtyp '{s}'")
+
+
+def load_roster_input(data: dict) -> RosterInput:
+    """Validate a dict into a RosterInput, turning validation errors into one Swedish message."""
+    from pydantic import ValidationError
+
+    try:
+        return RosterInput.model_validate(data)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors()[:5]:
+            where = ".".join(str(p) for p in err["loc"])
+            msg = err["msg"].removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}" if where else msg)
+        raise InvalidInput("Felaktig indata för schemat – " + "; ".join(parts)) from exc

@@ -1,0 +1,181 @@
+"""Independent rule checker for unit rosters (plain interval arithmetic, no solver).
+
+Used by the tests to verify the solver, for explanations, and for live checking of a manual change.
+A roster is {employee id: [shift id or "" per day]}.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from radhus.core.errors import InvalidInput
+from radhus.planning.models import RosterInput
+
+DAY = 1440
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule: rule key, employee, day (or -1) and a Swedish message; `hard` False for soft rules."""
+
+    rule: str
+    employee: str
+    day: int
+    message: str
+    hard: bool = True
+
+
+def absent_days(inp: RosterInput, employee_id: str) -> dict[int, str]:
+    """Day -> reason for every absent day of an employee."""
+    out: dict[int, str] = {}
+    for a in inp.absences:
+        if a.employee == employee_id:
+            last = a.first_day if a.last_day is None else a.last_day
+            for d in range(a.first_day, min(last, inp.days - 1) + 1):
+                out[d] = a.reason
+    return out
+
+
+def target_minutes(inp: RosterInput, employee_id: str) -> int:
+    """Ordinary working minutes for the period: weekly norm x employment % x weeks, less absent days."""
+    emp = inp.employee(employee_id)
+    norm = inp.rules.rotating_hours if emp.rotating else inp.rules.full_time_hours
+    present = inp.days - len(absent_days(inp, employee_id))
+    return round(norm * 60 * emp.employment_pct / 100 * inp.weeks * present / inp.days)
+
+
+def _intervals(inp: RosterInput, row: list[str]) -> list[tuple[int, int, int, str]]:
+    """(start, end, day, shift id) of every worked shift, in minutes from the period start."""
+    out = []
+    for d, sid in enumerate(row):
+        if sid:
+            s = inp.shift(sid)
+            out.append((d * DAY + s.start_min, d * DAY + s.start_min + s.length_min, d, sid))
+    return out
+
+
+def longest_free(busy: list[tuple[int, int, int, str]], lo: int, hi: int) -> int:
+    """Longest stretch in [lo, hi) not covered by any busy interval."""
+    cursor, best = lo, 0
+    for start, end, _, _ in sorted(busy):
+        if end <= cursor or start >= hi:
+            continue
+        best = max(best, min(start, hi) - cursor)
+        cursor = max(cursor, end)
+    return max(best, hi - cursor)
+
+
+def shift_noun(label: str) -> str:
+    """Definite Swedish compound with 'pass', e.g. Dag -> dagpasset, Kväll -> kvällspasset."""
+    word = label.lower()
+    return f"{word}spasset" if word.endswith(("ll", "ng")) else f"{word}passet"
+
+
+def _label(inp: RosterInput, sid: str, day: int) -> str:
+    return f"{shift_noun(inp.shift(sid).label)} {inp.day_label(day)}"
+
+
+def _rest_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
+    emp, rules = inp.employee(emp_id), inp.rules
+    need = round(rules.dygnsvila_hours * 60)
+    busy = _intervals(inp, row)
+    out = []
+    for (_, end, d, sid), (start, _, d2, sid2) in zip(busy, busy[1:], strict=False):
+        if start - end < need:
+            msg = f"{emp.label}: {_label(inp, sid2, d2)} bryter dygnsvilan efter {_label(inp, sid, d)}"
+            out.append(Violation("dygnsvila", emp_id, d2, msg))
+    for k in range(inp.days):
+        lo = k * DAY + emp.dygnsbryt_min
+        if longest_free(busy, lo, lo + DAY) < need:
+            msg = f"{emp.label}: mindre än {rules.dygnsvila_hours:g} h sammanhängande vila under dygnet från {inp.day_label(k)}"
+            out.append(Violation("dygnsvila", emp_id, k, msg))
+    week_need = round(rules.veckovila_hours * 60) + (0 if rules.veckovila_includes_dygnsvila else need)
+    for w in range(inp.weeks):
+        lo = w * 7 * DAY + emp.dygnsbryt_min
+        if longest_free(busy, lo, lo + 7 * DAY) < week_need:
+            msg = f"{emp.label}: veckovilan ({week_need / 60:g} h) saknas vecka {w + 1}"
+            out.append(Violation("veckovila", emp_id, w * 7, msg))
+    return out
+
+
+def _day_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
+    emp, rules = inp.employee(emp_id), inp.rules
+    absent = absent_days(inp, emp_id)
+    out = []
+    for d, sid in enumerate(row):
+        if not sid:
+            continue
+        s = inp.shift(sid)
+        if d in absent:
+            out.append(Violation("franvaro", emp_id, d, f"{emp.label} är frånvarande {inp.day_label(d)} ({absent[d]})"))
+        if emp.shifts is not None and sid not in emp.shifts:
+            out.append(Violation("behorighet", emp_id, d, f"{emp.label} får inte arbeta {s.label}"))
+        if s.length_min > rules.max_shift_hours * 60:
+            out.append(Violation("passlangd", emp_id, d, f"{s.label} är längre än {rules.max_shift_hours:g} h"))
+        if s.is_night and rules.nights_only_night_workers and not emp.night_worker:
+            out.append(Violation("natt", emp_id, d, f"{emp.label} är inte nattarbetare ({_label(inp, sid, d)})"))
+    for pin in inp.pins:
+        if pin.employee == emp_id and row[pin.day] != pin.shift:
+            out.append(Violation("last", emp_id, pin.day, f"{emp.label}: låst pass {inp.day_label(pin.day)} är ändrat"))
+    return out
+
+
+def _period_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
+    emp, rules = inp.employee(emp_id), inp.rules
+    out = []
+    worked = sum(inp.shift(s).work_min for s in row if s)
+    target = target_minutes(inp, emp_id)
+    if worked > target + rules.hours_tolerance * 60:
+        out.append(
+            Violation("arbetstid", emp_id, -1, f"{emp.label}: {worked / 60:.1f} h, över målet {target / 60:.1f} h")
+        )
+    if worked < target:
+        msg = f"{emp.label}: {worked / 60:.1f} h schemalagt, {(target - worked) / 60:.1f} h under målet {target / 60:.1f} h"
+        out.append(Violation("arbetstid_under", emp_id, -1, msg, hard=False))
+    if emp.night_worker and worked > rules.night_max_avg_hours * 60 * inp.days:
+        out.append(
+            Violation("nattarbete", emp_id, -1, f"{emp.label}: mer än {rules.night_max_avg_hours:g} h per dygn i snitt")
+        )
+    run = 0
+    for d, sid in enumerate(row):
+        run = run + 1 if sid else 0
+        if run == rules.max_consecutive_days + 1:
+            msg = f"{emp.label}: fler än {rules.max_consecutive_days} arbetsdagar i följd till {inp.day_label(d)}"
+            out.append(Violation("dagar_i_rad", emp_id, d, msg))
+    if rules.every_other_weekend_free:
+        worked_weekends = [
+            any(row[d] for d in range(inp.days) if inp.date_of(d).weekday() >= 5 and (d - sat_week) in range(7))
+            for sat_week in range(0, inp.days, 7)
+        ]
+        for w in range(len(worked_weekends) - 1):
+            if worked_weekends[w] and worked_weekends[w + 1]:
+                msg = f"{emp.label}: arbetar två helger i rad (vecka {w + 1} och {w + 2})"
+                out.append(Violation("helg", emp_id, w * 7, msg, hard=rules.weekend_hard))
+    return out
+
+
+def check_roster_rules(inp: RosterInput, roster: dict[str, list[str]]) -> list[Violation]:
+    """All rule violations of a roster, hard and soft."""
+    out: list[Violation] = []
+    for emp in inp.employees:
+        row = roster.get(emp.id)
+        if row is None or len(row) != inp.days:
+            raise InvalidInput(f"Schemat saknar rad med {inp.days} dagar för {emp.label}.")
+        out += _day_rules(inp, emp.id, row) + _rest_rules(inp, emp.id, row) + _period_rules(inp, emp.id, row)
+    return out
+
+
+def check_assignment_change(
+    *, inp: RosterInput, roster: dict[str, list[str]], employee_id: str, day: int, shift_id: str
+) -> list[str]:
+    """Swedish messages for the hard rules a manual change (shift_id, "" = free) would newly break."""
+    inp.employee(employee_id)
+    if not 0 <= day < inp.days:
+        raise InvalidInput(f"Dag {day} ligger utanför perioden.")
+    if shift_id:
+        inp.shift(shift_id)
+    before = {v for v in check_roster_rules(inp, roster) if v.employee == employee_id and v.hard}
+    changed = {**roster, employee_id: [*roster[employee_id]]}
+    changed[employee_id][day] = shift_id
+    after = [v for v in check_roster_rules(inp, changed) if v.employee == employee_id and v.hard]
+    return [v.message for v in after if v not in before]
