@@ -53,9 +53,7 @@ _ATTENDANCE = re.compile(
     r"är med|var med|sitter med|medverkar|närvarar|finns med|ansluten|anslutit)\b",
     re.IGNORECASE,
 )
-_ABSENT = re.compile(
-    r"\b(frånvarande|anmält förhinder|förhinder|kunde inte komma|är sjuk|är inte med)\b", re.I
-)
+_ABSENT = re.compile(r"\b(frånvarande|anmält förhinder|förhinder|kunde inte komma|är sjuk|är inte med)\b", re.I)
 _JUSTER = re.compile(r"\bjuster\w*", re.IGNORECASE)
 _CHAIR = re.compile(rf"\bordförande(?:n)?\s+({_FULL_NAME.pattern})")
 
@@ -95,9 +93,7 @@ _ACTION = re.compile(
     r"kommer att|överens om|vi bestämmer|vi bestämde|lovar att|ska se till|ska boka|tar med)",
     re.IGNORECASE,
 )
-_FILLER = re.compile(
-    r"^(?:ja|okej|ok|bra|då|så|och|men|jaha|precis|toppen|perfekt)\b[,.!]?\s*", re.IGNORECASE
-)
+_FILLER = re.compile(r"^(?:ja|okej|ok|bra|då|så|och|men|jaha|precis|toppen|perfekt)\b[,.!]?\s*", re.IGNORECASE)
 _WORD = re.compile(r"[a-zåäöéü0-9]+", re.IGNORECASE)
 _STOP = set(
     """och att det som är en på för med inte jag har till av om vi den de ett så men kan ska från här vad
@@ -108,9 +104,7 @@ _STOP = set(
 
 PROPOSAL_HORIZON = 8  # segments after which an unconfirmed proposal is forgotten
 _AGENDA = re.compile(r"\b(ärende|punkt|paragraf|dagordningens)\b", re.IGNORECASE)
-_HEADING = re.compile(
-    r"^(?:\w+\s+){0,2}(?:punkt(?:en)?|ärende(?:t)?|paragraf)(?:\s+\w+)?\s*:\s*", re.IGNORECASE
-)
+_HEADING = re.compile(r"^(?:\w+\s+){0,2}(?:punkt(?:en)?|ärende(?:t)?|paragraf)(?:\s+\w+)?\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -139,11 +133,7 @@ class Extraction:
 
 def units_of(segments: list[Segment]) -> list[Unit]:
     """Split every segment into sentences, keeping the segment index."""
-    return [
-        Unit(i, seg.speaker, sentence)
-        for i, seg in enumerate(segments)
-        for sentence in split_sentences(seg.text)
-    ]
+    return [Unit(i, seg.speaker, sentence) for i, seg in enumerate(segments) for sentence in split_sentences(seg.text)]
 
 
 # --- names -----------------------------------------------------------------------------------------
@@ -431,9 +421,7 @@ def extract(segments: list[Segment]) -> Extraction:
     result.justerare, result.justerare_sources = find_justerare(units, result.attendees, common)
     if result.justerare and result.justerare not in result.attendees:
         result.attendees.append(result.justerare)
-    result.decisions = [
-        (with_full_names(text, result.attendees), src, ctx) for text, src, ctx in find_decisions(units)
-    ]
+    result.decisions = [(with_full_names(text, result.attendees), src, ctx) for text, src, ctx in find_decisions(units)]
     reference = _reference_date(units)
     result.next_meeting, result.next_meeting_sources = find_next_meeting(units, reference)
     result.meeting_date = find_meeting_date(units, reference)
@@ -526,9 +514,7 @@ def ctx_text(context: str | None) -> str:
 
 def plain_notice(decision: str) -> str:
     """A short plain-Swedish notice of one decision."""
-    text = re.sub(
-        r"^(?:nämnden|styrelsen|rådet|kommunstyrelsen)\s+beslutar\s+(?:att\s+)?", "", decision, flags=re.I
-    )
+    text = re.sub(r"^(?:nämnden|styrelsen|rådet|kommunstyrelsen)\s+beslutar\s+(?:att\s+)?", "", decision, flags=re.I)
     text = text[0].lower() + text[1:] if text else text
     return f"Beslut: {text}" if text == decision.lower() else f"Det är beslutat att {text}"
 

@@ -23,9 +23,7 @@ def _require(data: dict, key: str, where: str) -> Any:
 
 def _checked_key(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _KEY.match(value):
-        raise InvalidInput(
-            f"Ogiltig nyckel {value!r} för {where}: använd små bokstäver a–z, siffror och understreck."
-        )
+        raise InvalidInput(f"Ogiltig nyckel {value!r} för {where}: använd små bokstäver a–z, siffror och understreck.")
     return value
 
 

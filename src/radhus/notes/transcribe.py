@@ -96,9 +96,7 @@ def transcribe_file(
     state = state or TranscriptionState()
     state.failed_at = state.error = None
     total = probe_duration(path)
-    windows = iter_windows(
-        path, window_s=state.window_s, overlap_s=state.overlap_s, max_duration_s=max_duration_s
-    )
+    windows = iter_windows(path, window_s=state.window_s, overlap_s=state.overlap_s, max_duration_s=max_duration_s)
     heard_anything = any(state.done.values())
     for window, is_last in _with_last_flag(windows):
         if window.index not in state.done:

@@ -24,7 +24,7 @@ NOT_SPEAKERS = {
     "beslut", "beslutet", "förslag", "förslaget", "ärende", "punkt", "paragraf", "notering", "obs",
     "justerare", "justering", "närvarande", "frånvarande", "datum", "tid", "plats", "dagordning",
     "nästa möte", "övrigt", "övriga frågor", "sammanfattning", "åtgärd", "åtgärder", "bakgrund",
-    "protokoll", "anteckningar", "kommentar", "fråga", "svar", "ordförande", "sekreterare",
+    "protokoll", "anteckningar", "kommentar", "fråga", "svar",
     "mötet", "mötets öppnande", "uppdrag", "not", "ps", "ämne", "rubrik",
 }  # fmt: skip
 
