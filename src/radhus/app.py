@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
         lifespan=lifespan,
     )
     app.state.ctx = ctx
@@ -118,3 +119,19 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _wants_html(request):
             return render(request, "core/error.html", status_code=exc.status_code, message=message)
         return JSONResponse({"detail": message}, status_code=exc.status_code)
+
+
+def registered_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app answers, included routers flattened (used by the docs and isolation tests)."""
+    found: list[tuple[str, str]] = []
+
+    def walk(routes: list) -> None:  # type: ignore[type-arg]
+        for route in routes:
+            nested = getattr(route, "original_router", None)
+            if nested is not None:
+                walk(nested.routes)
+            elif hasattr(route, "methods") and route.methods:
+                found.extend((method, route.path) for method in sorted(route.methods - {"HEAD"}))
+
+    walk(app.routes)
+    return sorted(set(found))
