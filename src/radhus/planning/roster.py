@@ -110,7 +110,7 @@ class RosterModel:
         inp, rules = self.inp, self.rules
         self._current_e = e
         absent = absent_days(inp, emp.id)
-        for d, reason in absent.items():
+        for d in absent:
             lit = self.group(f"franvaro:{emp.id}:{d}")
             self.m.add(self.work[e, d] == 0).only_enforce_if(lit)
         for s in inp.shift_types:

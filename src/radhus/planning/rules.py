@@ -87,7 +87,8 @@ def _rest_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation
     for k in range(inp.days):
         lo = k * DAY + emp.dygnsbryt_min
         if longest_free(busy, lo, lo + DAY) < need:
-            msg = f"{emp.label}: mindre än {rules.dygnsvila_hours:g} h sammanhängande vila under dygnet från {inp.day_label(k)}"
+            hours = f"{rules.dygnsvila_hours:g} h"
+            msg = f"{emp.label}: mindre än {hours} sammanhängande vila under dygnet från {inp.day_label(k)}"
             out.append(Violation("dygnsvila", emp_id, k, msg))
     week_need = round(rules.veckovila_hours * 60) + (0 if rules.veckovila_includes_dygnsvila else need)
     for w in range(inp.weeks):
@@ -130,7 +131,8 @@ def _period_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violati
             Violation("arbetstid", emp_id, -1, f"{emp.label}: {worked / 60:.1f} h, över målet {target / 60:.1f} h")
         )
     if worked < target:
-        msg = f"{emp.label}: {worked / 60:.1f} h schemalagt, {(target - worked) / 60:.1f} h under målet {target / 60:.1f} h"
+        gap = (target - worked) / 60
+        msg = f"{emp.label}: {worked / 60:.1f} h schemalagt, {gap:.1f} h under målet {target / 60:.1f} h"
         out.append(Violation("arbetstid_under", emp_id, -1, msg, hard=False))
     if emp.night_worker and worked > rules.night_max_avg_hours * 60 * inp.days:
         out.append(

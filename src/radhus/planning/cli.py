@@ -1,0 +1,104 @@
+"""`radhus plan ...` commands: benchmark solvers (nrp, vrptw, hhc) and unit rosters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from radhus.core.errors import InvalidInput, RadhusError
+
+plan = typer.Typer(help="Schemaläggning och ruttplanering.", no_args_is_help=True)
+
+
+def _fail(exc: RadhusError) -> None:
+    typer.echo(exc.message, err=True)
+    raise typer.Exit(code=2)
+
+
+def _check_limit(time_limit: float) -> None:
+    if time_limit <= 0:
+        raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
+
+
+def _write(data: dict, out: Path) -> None:
+    try:
+        Path(out).write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Kan inte skriva {out}: {exc}") from exc
+
+
+@plan.command("nrp")
+def nrp_command(
+    instance: Path = typer.Option(..., "--instance", help="Curtois & Qu-instans (.txt)"),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Tidsgräns i sekunder"),
+    out: Path = typer.Option(..., "--out", help="Resultatfil (JSON)"),
+) -> None:
+    """Lös en sjuksköterskeschema-instans (Shift Scheduling Benchmark)."""
+    from radhus.planning.nrp import solve_file
+
+    try:
+        _check_limit(time_limit)
+        data, result = solve_file(instance, time_limit=time_limit)
+        _write(data, out)
+    except RadhusError as exc:
+        _fail(exc)
+    typer.echo(f"{data['instance']}: målvärde {data['objective']} ({result.elapsed:.1f} s)")
+
+
+@plan.command("vrptw")
+def vrptw_command(
+    instance: Path = typer.Option(..., "--instance", help="Solomon-instans i VRP-REP XML"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Tidsgräns i sekunder"),
+    out: Path = typer.Option(..., "--out", help="Resultatfil (JSON)"),
+) -> None:
+    """Lös ett ruttproblem med tidsfönster (VRPTW)."""
+    try:
+        _check_limit(time_limit)
+        from radhus.planning.vrptw import solve_file
+
+        _write(solve_file(instance, time_limit=time_limit), out)
+    except RadhusError as exc:
+        _fail(exc)
+
+
+@plan.command("hhc")
+def hhc_command(
+    instance: Path = typer.Option(..., "--instance", help="Hemsjukvårdsinstans (JSON)"),
+    time_limit: float = typer.Option(30.0, "--time-limit", help="Tidsgräns i sekunder"),
+    out: Path = typer.Option(..., "--out", help="Resultatfil (JSON)"),
+) -> None:
+    """Lös ett hemsjukvårds-/hemtjänstproblem."""
+    try:
+        _check_limit(time_limit)
+        from radhus.planning.hhc import solve_file
+
+        _write(solve_file(instance, time_limit=time_limit), out)
+    except RadhusError as exc:
+        _fail(exc)
+
+
+@plan.command("roster")
+def roster_command(
+    input_path: Path = typer.Option(..., "--input", help="Indata (.json eller .xlsx)"),
+    out: Path = typer.Option(..., "--out", help="Schema med rapporter (JSON)"),
+    time_limit: float = typer.Option(20.0, "--time-limit", help="Tidsgräns i sekunder"),
+) -> None:
+    """Lägg ett schema för en enhet enligt svenska arbetstidsregler."""
+    from radhus.planning.importer import read_roster_input
+    from radhus.planning.roster import solve_roster
+
+    try:
+        _check_limit(time_limit)
+        inp = read_roster_input(input_path)
+        result = solve_roster(inp, time_limit=time_limit)
+        _write(result.to_dict(inp), out)
+    except RadhusError as exc:
+        _fail(exc)
+    typer.echo(f"Schema klart ({result.status}); önskemål uppfyllda {result.wishes_granted_pct} %.")
+
+
+def register(root: typer.Typer) -> None:
+    """Add the `plan` group to the root command."""
+    root.add_typer(plan, name="plan")

@@ -1,0 +1,90 @@
+"""Roster exports: CSV, Excel (openpyxl) and iCalendar (RFC 5545, written here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+from radhus.planning.models import RosterInput
+
+PALETTE = ["FFF2CC", "DDEBF7", "E2EFDA", "FCE4D6", "EDEDED", "D9D2E9", "FFD7D7"]
+
+
+def roster_csv(inp: RosterInput, roster: dict[str, list[str]]) -> str:
+    """CSV with one row per employee and one column per date (shift id or empty)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["personal", "namn", *[inp.date_of(d).isoformat() for d in range(inp.days)]])
+    for emp in inp.employees:
+        writer.writerow([emp.id, emp.label, *roster[emp.id]])
+    return buf.getvalue()
+
+
+def roster_xlsx(inp: RosterInput, roster: dict[str, list[str]], path: Path) -> None:
+    """Excel workbook: the roster grid coloured per shift type, and a sheet of shift types."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Schema"
+    ws.append(["Personal", *[inp.day_label(d) for d in range(inp.days)]])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    fills = {s.id: PatternFill("solid", fgColor=PALETTE[i % len(PALETTE)]) for i, s in enumerate(inp.shift_types)}
+    for emp in inp.employees:
+        ws.append([emp.label, *roster[emp.id]])
+        for cell in ws[ws.max_row][1:]:
+            if cell.value in fills:
+                cell.fill = fills[cell.value]
+    types = wb.create_sheet("Passtyper")
+    types.append(["Pass", "Namn", "Start", "Slut", "Rast (min)"])
+    for s in inp.shift_types:
+        types.append([s.id, s.label, s.start, s.end, s.break_minutes])
+    wb.save(path)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 section 3.1)."""
+    raw = line.encode("utf-8")
+    parts, start = [], 0
+    limit = 75
+    while start < len(raw):
+        end = min(len(raw), start + limit)
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:  # do not split a UTF-8 sequence
+            end -= 1
+        parts.append(raw[start:end].decode("utf-8"))
+        start, limit = end, 74
+    return "\r\n ".join(parts)
+
+
+def roster_ics(
+    inp: RosterInput, roster: dict[str, list[str]], employee_id: str, *, tz: str = "Europe/Stockholm"
+) -> str:
+    """iCalendar feed of one employee's shifts (floating local times with TZID)."""
+    emp = inp.employee(employee_id)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Radhus//Schema//SV", "CALSCALE:GREGORIAN"]
+    for d, sid in enumerate(roster[employee_id]):
+        if not sid:
+            continue
+        s = inp.shift(sid)
+        start = datetime.combine(inp.date_of(d), datetime.min.time()) + timedelta(minutes=s.start_min)
+        end = start + timedelta(minutes=s.length_min)
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{emp.id}-{inp.date_of(d).isoformat()}-{sid}@radhus",
+            f"DTSTAMP:{stamp}",
+            f"DTSTART;TZID={tz}:{start:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}",
+            f"SUMMARY:{_escape(s.label + ' – ' + inp.unit)}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
