@@ -161,7 +161,7 @@ def oidc_callback(request: Request, session: DbSession, code: str = "", state: s
         )
     except Exception as exc:
         raise Unauthorized("Inloggningen via organisationskonto har gått ut. Börja om.") from exc
-    if not code or not secrets.compare_digest(state, expected_state):
+    if not code or not secrets.compare_digest(state.encode(), expected_state.encode()):
         raise Unauthorized("Inloggningssvaret stämmer inte med denna inloggning (state).")
     provider = oidc.provider_for(session, org_id=org_id)
     user = oidc.finish_login(

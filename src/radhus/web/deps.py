@@ -97,7 +97,7 @@ async def check_csrf(request: Request, expected: str) -> None:
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         sent = str((await request.form()).get("csrf_token", ""))
-    if not hmac.compare_digest(sent, expected):
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
         raise Forbidden("Formuläret har gått ut eller saknar säkerhetstoken (CSRF). Ladda om sidan och försök igen.")
 
 
