@@ -1,0 +1,95 @@
+"""Planning benchmarks. NRP: `python bench/planning.py --nrp [--time-limit 60] [--instances 1-12]`.
+
+Prints per instance: objective, best known, gap, time to first feasible roster, and the mean gap; every roster is
+verified by the independent checker (radhus.planning.nrp_check). `--routes` / `--all` also run the routing
+benchmarks from bench/planning_routes.py when that file exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
+NRP_DIR = SHARED / "bench" / "nrp-curtois"
+
+
+def _instances(spec: str) -> list[int]:
+    out: list[int] = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def _best_known() -> dict[str, int]:
+    with open(NRP_DIR / "best_known.csv", encoding="utf-8") as fh:
+        return {row["instance"]: int(row["ub_2026_page"]) for row in csv.DictReader(fh)}
+
+
+def bench_nrp(args: argparse.Namespace) -> float:
+    """Solve the NRP instances and print figures; returns the mean gap in percent."""
+    from radhus.planning.nrp import parse_nrp_file, roster_to_json, solve_instance
+    from radhus.planning.nrp_check import check_roster
+
+    best = _best_known()
+    gaps = []
+    print(f"NRP, time limit {args.time_limit} s, workers {args.workers}")
+    print(f"{'instance':<12}{'objective':>10}{'best':>8}{'gap %':>8}{'first s':>9}{'total s':>9}  valid")
+    for n in _instances(args.instances):
+        path = NRP_DIR / f"Instance{n}.txt"
+        if not path.exists():
+            print(f"Instance{n}: file missing, skipped")
+            continue
+        started = time.monotonic()
+        inst = parse_nrp_file(path)
+        result = solve_instance(inst, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
+        total = time.monotonic() - started
+        check = check_roster(inst, roster_to_json(inst, result)["roster"])
+        valid = check.valid and check.objective == result.objective
+        ref = best.get(inst.name)
+        gap = 100.0 * (result.objective - ref) / ref if ref else float("nan")
+        if ref:
+            gaps.append(gap)
+        print(
+            f"{inst.name:<12}{result.objective:>10}{ref or '-':>8}{gap:>8.2f}{result.time_to_first:>9.2f}"
+            f"{total:>9.1f}  {'ok' if valid else 'INVALID ' + '; '.join(check.violations[:2])}",
+            flush=True,
+        )
+    mean = sum(gaps) / len(gaps) if gaps else float("nan")
+    print(f"mean gap {mean:.2f} % over {len(gaps)} instances")
+    return mean
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nrp", action="store_true")
+    parser.add_argument("--routes", action="store_true")
+    parser.add_argument("--all", action="store_true")
+    parser.add_argument("--time-limit", type=float, default=None)
+    parser.add_argument("--instances", default="1-12")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    args, rest = parser.parse_known_args(argv)
+    if not (args.nrp or args.routes or args.all):
+        parser.error("choose --nrp, --routes or --all")
+    limit = args.time_limit
+    if args.nrp or args.all:
+        args.time_limit = 60.0 if limit is None else limit
+        bench_nrp(args)
+    if args.routes or args.all:
+        sys.path.insert(0, str(ROOT / "bench"))
+        try:
+            from planning_routes import bench_routes
+        except ImportError:
+            print("bench/planning_routes.py not available; routes skipped")
+            return
+        bench_routes(rest + ([] if limit is None else ["--time-limit", str(limit)]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""NRP parser, solver and independent checker on the Curtois & Qu instances."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from radhus.cli import app
+from radhus.core.errors import InvalidInput
+from radhus.planning.nrp import parse_nrp_file, parse_nrp_text, roster_to_json, solve_instance
+from radhus.planning.nrp_check import check_roster, nrp_check
+
+NRP = Path("/work/shared/bench/nrp-curtois")
+pytestmark = pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
+
+
+def test_parser_reads_instance1():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    assert (inst.horizon, inst.n_staff, inst.n_shifts) == (14, 8, 1)
+    assert inst.days_off[0] == {0}
+    assert inst.cover[0, 0].requirement == 5
+
+
+def test_all_off_roster_costs_7137_in_checker():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    check = check_roster(inst, {s.id: [""] * inst.horizon for s in inst.staff})
+    assert check.objective == 7137  # value documented in the benchmark README
+    assert not check.valid  # min total minutes broken
+
+
+def test_solver_reaches_optimum_instance1_and_checker_agrees():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    result = solve_instance(inst, time_limit=8)
+    check = check_roster(inst, roster_to_json(inst, result)["roster"])
+    assert check.valid, check.violations
+    assert check.objective == result.objective == 607
+
+
+def test_solver_instance2_valid_and_checker_agrees():
+    inst = parse_nrp_file(NRP / "Instance2.txt")
+    result = solve_instance(inst, time_limit=4)
+    check = check_roster(inst, roster_to_json(inst, result)["roster"])
+    assert check.valid, check.violations
+    assert check.objective == result.objective
+    assert result.time_to_first < 4
+
+
+def test_checker_detects_broken_rules():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    roster = {s.id: ["D"] * inst.horizon for s in inst.staff}
+    violations = check_roster(inst, roster).violations
+    assert any("ledig dag" in v for v in violations)
+    assert any("i följd" in v for v in violations)
+
+
+def test_malformed_instance_gives_swedish_error():
+    with pytest.raises(InvalidInput, match="saknar sektionerna"):
+        parse_nrp_text("SECTION_HORIZON\n14\n", name="trasig")
+    text = (NRP / "Instance1.txt").read_text(encoding="utf-8").replace("\n14", "\nfjorton", 1)
+    with pytest.raises(InvalidInput, match="heltal"):
+        parse_nrp_text(text, name="trasig")
+
+
+def test_cli_nrp_shape_and_check(tmp_path):
+    out = tmp_path / "roster.json"
+    args = ["plan", "nrp", "--instance", str(NRP / "Instance1.txt"), "--time-limit", "5", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data) == {"instance", "objective", "roster"}
+    assert all(len(row) == 14 for row in data["roster"].values())
+    assert nrp_check(NRP / "Instance1.txt", out).valid
+
+
+def test_cli_nrp_bad_inputs(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("nonsens", encoding="utf-8")
+    for instance, limit in ((bad, "5"), (NRP / "Instance1.txt", "0"), (tmp_path / "saknas.txt", "5")):
+        args = ["plan", "nrp", "--instance", str(instance), "--time-limit", limit, "--out", str(tmp_path / "o.json")]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
