@@ -88,7 +88,10 @@ def _value(kind: str, fake: Faker, rng: random.Random) -> tuple[str, str]:
         code = f"{code[:3]} {code[3:]}" if rng.random() < 0.5 else code
         return kind, f"{code} {fake.city()}"
     if kind == "TELEFON":
-        return kind, fake.phone_number()
+        number = fake.phone_number()
+        while number.startswith("00") or "(0)0" in number:  # Faker emits area codes "00x": not Swedish numbers
+            number = fake.phone_number()
+        return kind, number
     if kind == "EPOST":
         return kind, fake.email()
     if kind == "BANKKONTO":
@@ -193,12 +196,16 @@ def main() -> None:
     report(evaluate(dataset))
     long_text = ten_page_text(dataset)
     redact(long_text)
-    timings = []
-    for _ in range(7):
-        started = time.perf_counter()
+    wall, cpu = [], []
+    for _ in range(9):
+        started, started_cpu = time.perf_counter(), time.process_time()
         redact(long_text)
-        timings.append((time.perf_counter() - started) * 1000)
-    print(f"redact() on a 10-page text ({len(long_text)} chars): median {statistics.median(timings):.1f} ms")
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    print(
+        f"redact() on a 10-page text ({len(long_text)} chars): median wall {statistics.median(wall):.1f} ms, "
+        f"median CPU {statistics.median(cpu):.1f} ms (target < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Data classes and personal-data handling."""
 
+import bisect
 import calendar
 import re
 from dataclasses import dataclass, field
@@ -115,11 +116,11 @@ _UPPER = "A-ZÅÄÖÉÜÆØ"
 _LOWER = "a-zåäöéüæøèáí"
 _CAP_WORD = rf"[{_UPPER}][{_LOWER}]+(?:-[{_UPPER}][{_LOWER}]+)?"
 
-_PNR_RE = re.compile(r"(?<![\d\w+-])(\d{2})?(\d{6})([-+]?)(\d{4})(?![\d\w])")
+_PNR_RE = re.compile(r"\b(?<![+-])(\d{2})?(\d{6})([-+]?)(\d{4})(?![\d\w])")
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _IBAN_RE = re.compile(r"(?<![A-Z0-9])([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)(?![A-Z0-9])")
 _GIRO_RE = re.compile(
-    r"(?i)\b(?:bankgiro(?:nummer)?|bg|plusgiro(?:nummer)?|pg)\s*(?:nr\.?)?[:.]?\s*(\d{1,8}-\d{1,4})(?!\d)"
+    r"\b(?:[Bb]ankgiro(?:nummer)?|BG|[Bb]g|[Pp]lusgiro(?:nummer)?|PG|[Pp]g)\s*(?:nr\.?)?[:.]?\s*(\d{1,8}-\d{1,4})(?!\d)"
 )
 _ACCOUNT_RE = re.compile(
     r"(?i)\b(?:bankkonto(?:nummer)?|kontonummer|kontonr\.?|konto|clearingnummer|clearingnr\.?)"
@@ -175,78 +176,21 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
 
 
 _HEALTH_SOCIAL_STEMS = (
-    "diagnos",
-    "sjukdom",
-    "sjuk",
-    "depression",
-    "deprimerad",
-    "ångest",
-    "psykos",
-    "psykisk",
-    "psykiatri",
-    "schizofren",
-    "bipolär",
-    "adhd",
-    "autism",
-    "demens",
-    "alzheimer",
-    "cancer",
-    "diabetes",
-    "epilepsi",
-    "hiv",
-    "hepatit",
-    "missbruk",
-    "beroende",
-    "alkohol",
-    "narkotika",
-    "drog",
-    "abstinens",
-    "självmord",
-    "suicid",
-    "självskad",
-    "medicin",
-    "läkemedel",
-    "vårdintyg",
-    "sjukskriv",
-    "funktionsnedsättning",
-    "funktionshinder",
-    "rehabilitering",
-    "graviditet",
-    "gravid",
-    "abort",
-    "lss",
-    "lvu",
-    "lvm",
-    "sol-",
-    "orosanmälan",
-    "omhändertag",
-    "placering",
-    "familjehem",
-    "hvb",
-    "försörjningsstöd",
-    "ekonomiskt bistånd",
-    "skyddat boende",
-    "våld i nära relation",
-    "misshandel",
-    "hemtjänst",
-    "särskilt boende",
-    "kriminalvård",
-    "dom ",
-    "brott",
-    "skyddad identitet",
-    "sekretessmarkering",
-    "religion",
-    "sexuell läggning",
-    "etnisk",
-    "fackförening",
-    "smittskydd",
-    "tvångsvård",
-    "inskrivning",
-    "journal",
-)
-_HEALTH_SOCIAL_RE = re.compile(
-    r"(?i)\b[\wåäö]*(?:" + "|".join(re.escape(s.strip()) for s in _HEALTH_SOCIAL_STEMS) + r")[\wåäö]*"
-)
+    "diagnos", "sjukdom", "sjuk", "depression", "deprimerad", "ångest", "psykos", "psykisk", "psykiatri",
+    "schizofren", "bipolär", "adhd", "autism", "demens", "alzheimer", "cancer", "diabetes", "epilepsi",
+    "hiv", "hepatit", "missbruk", "alkohol", "narkotika", "abstinens", "självmord", "suicid", "självskad",
+    "medicin", "läkemedel", "vårdintyg", "sjukskriv", "funktionsnedsättning", "funktionshinder",
+    "rehabilitering", "graviditet", "gravid", "abort", "lss", "lvu", "lvm", "orosanmälan", "omhändertag",
+    "familjehem", "hvb", "försörjningsstöd", "misshandel", "hemtjänst", "kriminalvård", "brott",
+    "sekretessmarkering", "religion", "etnisk", "fackförening", "smittskydd", "tvångsvård", "journal",
+)  # fmt: skip
+_HEALTH_SOCIAL_PHRASES = (
+    "ekonomiskt bistånd", "skyddat boende", "våld i nära relation", "särskilt boende", "skyddad identitet",
+    "sexuell läggning", "sociala insatser",
+)  # fmt: skip
+_WORD_RE = re.compile(r"\w+")
+_HEALTH_STEM_RE = re.compile("|".join(re.escape(stem) for stem in _HEALTH_SOCIAL_STEMS))
+_HEALTH_PHRASE_RE = re.compile(r"(?i)\b(?:" + "|".join(re.escape(p) for p in _HEALTH_SOCIAL_PHRASES) + r")\w*")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -405,21 +349,54 @@ def _consume_name_run(text, run, first_names, last_names, spans) -> int:
 
 
 def _find_health_social_terms(text: str) -> list[Span]:
-    """Warning spans for health and social-care vocabulary (compounds included)."""
-    return [
+    """Warning spans for health and social-care vocabulary (compounds included, e.g. 'alkoholmissbruk')."""
+    spans = [
         Span(match.start(), match.end(), PiiKind.HALSA_SOCIAL, match.group())
-        for match in _HEALTH_SOCIAL_RE.finditer(text)
+        for match in _HEALTH_PHRASE_RE.finditer(text)
     ]
+    stem_search = _HEALTH_STEM_RE.search
+    for match in _WORD_RE.finditer(text.lower()):
+        if stem_search(match.group()):
+            spans.append(Span(match.start(), match.end(), PiiKind.HALSA_SOCIAL, text[match.start() : match.end()]))
+    return _drop_overlapping(spans, [])
+
+
+class _IntervalSet:
+    """Non-overlapping [start, end) intervals with O(log n) overlap checks."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def overlaps(self, start: int, end: int) -> bool:
+        index = bisect.bisect_right(self.starts, start)
+        if index > 0 and self.ends[index - 1] > start:
+            return True
+        return index < len(self.starts) and self.starts[index] < end
+
+    def add(self, start: int, end: int) -> None:
+        index = bisect.bisect_right(self.starts, start)
+        self.starts.insert(index, start)
+        self.ends.insert(index, end)
+
+
+def _drop_overlapping(candidates: list[Span], occupied: list[Span]) -> list[Span]:
+    """Candidates (in the given order of preference) that overlap neither `occupied` nor an earlier pick."""
+    intervals = _IntervalSet()
+    for span in occupied:
+        intervals.add(span.start, span.end)
+    kept = []
+    for span in candidates:
+        if not intervals.overlaps(span.start, span.end):
+            intervals.add(span.start, span.end)
+            kept.append(span)
+    return kept
 
 
 def _resolve_overlaps(spans: list[Span]) -> list[Span]:
     """Keep the higher-priority (then longer) finding where two overlap; return in text order."""
     ranked = sorted(spans, key=lambda s: (_PRIORITY[s.kind], -(s.end - s.start), s.start))
-    kept: list[Span] = []
-    for span in ranked:
-        if all(span.end <= other.start or span.start >= other.end for other in kept):
-            kept.append(span)
-    return sorted(kept)
+    return sorted(_drop_overlapping(ranked, []))
 
 
 def find_personal_data(text: str, *, include_warnings: bool = True) -> list[Span]:
@@ -428,10 +405,7 @@ def find_personal_data(text: str, *, include_warnings: bool = True) -> list[Span
         return []
     spans = _resolve_overlaps(_find_regex_spans(text) + _find_name_spans(text))
     if include_warnings:
-        occupied = spans
-        warnings = [
-            w for w in _find_health_social_terms(text) if all(w.end <= s.start or w.start >= s.end for s in occupied)
-        ]
+        warnings = _drop_overlapping(_find_health_social_terms(text), spans)
         spans = sorted(spans + warnings)
     return spans
 
