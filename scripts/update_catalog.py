@@ -1,0 +1,49 @@
+"""Extract the Swedish UI strings from templates and Python code into the English catalog, keeping translations.
+
+Run: python scripts/update_catalog.py   (add missing English to scripts/translations_en.py first)
+"""
+
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1] / "src" / "radhus"
+PO_FILE = ROOT / "web" / "locale" / "en" / "LC_MESSAGES" / "messages.po"
+METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract")]
+NAV_LABELS = ROOT / "catalog.py"
+
+
+def extracted_messages() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHODS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def main() -> None:
+    from radhus.catalog import nav_sections
+
+    messages = extracted_messages() | {s["label"] for s in nav_sections()}
+    messages |= {s["description"] for s in nav_sections() if s.get("description")}
+    from translations_en import EN
+
+    old = read_po(PO_FILE.open("rb")) if PO_FILE.exists() else Catalog(locale="en")
+    catalog = Catalog(locale="en", project="Rådhus", fuzzy=False)
+    for message in sorted(messages):
+        previous = old.get(message)
+        catalog.add(message, EN.get(message) or (previous.string if previous else ""))
+    PO_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with PO_FILE.open("wb") as handle:
+        write_po(handle, catalog, width=0, omit_header=False)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    print(f"{len(catalog)} messages, {len(missing)} untranslated")
+    for message in missing:
+        print(f"  untranslated: {message!r}")
+
+
+if __name__ == "__main__":
+    main()
