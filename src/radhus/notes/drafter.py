@@ -50,7 +50,8 @@ _PREPOSITIONS = {"i", "på", "från", "till", "vid", "hos", "inom", "för", "mot
 _INTRO = re.compile(rf"\b(?:jag heter|mitt namn är|jag är|här är|det här är)\s+({_FULL_NAME.pattern})")
 _ATTENDANCE = re.compile(
     r"\b(närvarande|deltar|deltagare|med oss|med på mötet|på plats|välkommen|välkomna|presentationsrunda|"
-    r"är med|var med|sitter med|medverkar|närvarar|finns med|ansluten|anslutit)\b",
+    r"är med|var med|sitter med|medverkar|närvarar|finns med|ansluten|anslutit|ledamöter|ledamot|upprop|"
+    r"närvaro|här idag|här i dag|i rummet|tjänstgörande|ersättare)\b",
     re.IGNORECASE,
 )
 _ABSENT = re.compile(r"\b(frånvarande|anmält förhinder|förhinder|kunde inte komma|är sjuk|är inte med)\b", re.I)
@@ -102,6 +103,7 @@ _STOP = set(
 )
 
 
+MEETING_DATE_WINDOW = 8  # sentences at the start where the meeting's own date is looked for
 PROPOSAL_HORIZON = 8  # segments after which an unconfirmed proposal is forgotten
 _AGENDA = re.compile(r"\b(ärende|punkt|paragraf|dagordningens)\b", re.IGNORECASE)
 _HEADING = re.compile(r"^(?:\w+\s+){0,2}(?:punkt(?:en)?|ärende(?:t)?|paragraf)(?:\s+\w+)?\s*:\s*", re.IGNORECASE)
@@ -238,7 +240,7 @@ def find_attendees(units: list[Unit], common: set[str]) -> tuple[list[str], list
 def _names_after_absence(text: str, common: set[str]) -> list[str]:
     m = _ABSENT.search(text)
     before, after = text[: m.start()], text[m.end() :]
-    if re.search(r"frånvarande", m.group(0), re.I):
+    if re.search(r"frånvarande", m.group(0), re.I) and names_in(after, common):
         return names_in(after, common)
     return names_in(before, common)[-2:]
 
@@ -305,10 +307,13 @@ def find_decisions(units: list[Unit]) -> list[tuple[str, list[int], str | None]]
     decisions: list[tuple[str, list[int], str | None]] = []
     proposal: tuple[str, int] | None = None
     heading: str | None = None
+    decided_under_heading = False
     for unit in units:
         text = unit.text.strip()
         if _AGENDA.search(text) and not _DECISION_CUES.search(text):
-            heading = text
+            heading, decided_under_heading = text, False
+        elif heading and len(_content_words(_topic(heading))) < 2 and not _DECISION_CUES.search(text):
+            heading = f"{heading} {text}"
         is_proposal = _PROPOSAL.search(text) and not _REFERENTIAL.search(text)
         if is_proposal and not re.search(r"\bbeslut\s*:", text, re.I):
             content = _PROPOSAL.search(text).group("content")
@@ -326,10 +331,18 @@ def find_decisions(units: list[Unit]) -> list[tuple[str, list[int], str | None]]
             _add_decision(decisions, _tidy(proposal[0]), [proposal[1], unit.index], heading)
         elif not referential:
             _add_decision(decisions, _tidy(text), [unit.index], heading)
+        elif heading and not decided_under_heading and _DECISION_CUES.search(text):
+            topic = _tidy(_topic(heading)).rstrip(".")
+            _add_decision(decisions, f"{topic}: {_tidy(text)}", [unit.index], None)
         else:
             continue
-        proposal = None
+        proposal, decided_under_heading = None, True
     return decisions
+
+
+def _topic(heading: str) -> str:
+    """An agenda heading without its "Punkt 4." or "Ärende två:" prefix."""
+    return re.sub(r"^(?:\w+\s+)?(?:punkt(?:en)?|ärende(?:t)?|paragraf)\s*[\w§]*\s*[.:,]?\s*", "", heading, flags=re.I)
 
 
 def _add_decision(decisions: list, text: str, sources: list[int], context: str | None) -> None:
@@ -357,18 +370,13 @@ def with_full_names(text: str, attendees: list[str]) -> str:
 
 
 def _reference_date(units: list[Unit]) -> date | None:
-    all_text = " ".join(u.text for u in units)
-    dates = find_dates(all_text)
-    with_year = [d for d in dates if d.year]
-    if with_year:
-        first = with_year[0]
-        return date(first.year, first.month, first.day)
-    year = re.search(r"\b(20\d{2})\b", all_text)
-    if year and dates:
-        try:
-            return date(int(year[1]), dates[0].month, dates[0].day)
-        except ValueError:
-            return None
+    """The meeting's own date when the opening of the transcript states it with a year."""
+    for unit in units[:MEETING_DATE_WINDOW]:
+        if _NEXT_MEETING.search(unit.text):
+            continue
+        for found in find_dates(unit.text):
+            if found.year:
+                return date(found.year, found.month, found.day)
     return None
 
 
@@ -394,7 +402,7 @@ def _first_future_date(text: str, reference: date | None) -> FoundDate | None:
 
 def find_meeting_date(units: list[Unit], reference: date | None) -> str | None:
     """The date of the meeting itself, when mentioned near its start."""
-    for unit in units[:8]:
+    for unit in units[:MEETING_DATE_WINDOW]:
         dates = find_dates(unit.text)
         if dates and not _NEXT_MEETING.search(unit.text):
             return normalise_date(dates[0], reference=reference)
