@@ -6,29 +6,16 @@ Run: python scripts/update_catalog.py   (add missing English to scripts/translat
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1] / "src" / "radhus"
 PO_FILE = ROOT / "web" / "locale" / "en" / "LC_MESSAGES" / "messages.po"
-METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract")]
-NAV_LABELS = ROOT / "catalog.py"
-
-
-def extracted_messages() -> set[str]:
-    found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    return found
 
 
 def main() -> None:
-    from radhus.catalog import nav_sections
+    from radhus.web.i18n import interface_messages
 
-    messages = extracted_messages() | {s["label"] for s in nav_sections()}
-    messages |= {s["description"] for s in nav_sections() if s.get("description")}
+    messages = interface_messages()
     from translations_en import EN
 
     old = read_po(PO_FILE.open("rb")) if PO_FILE.exists() else Catalog(locale="en")

@@ -54,6 +54,7 @@ def admin_change(session: Session, who: Principal, action: str, detail: dict) ->
 
 @router.get("/login", include_in_schema=False)
 def login_page(request: Request, next: str = "/", error: str | None = None):  # noqa: A002
+    """Login page (user name and password, or organisation account)."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
     response = render(request, "core/login.html", csrf_token=token, next=_safe_next(next), error=error, oidc_org="")
     response.set_cookie(
@@ -76,6 +77,7 @@ def login_submit(
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ):
+    """Check the login form and start a session."""
     settings = context(request).settings
     if not csrf_token or csrf_token != request.cookies.get(CSRF_COOKIE):
         return RedirectResponse(f"/login?error=csrf&next={quote(_safe_next(next))}", status_code=303)
@@ -115,6 +117,7 @@ def _logged_in(request: Request, session: Session, user: auth.User, target: str,
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, session: DbSession, who: Caller):
+    """End the session."""
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         auth.end_session(session, token=cookie)
@@ -128,11 +131,13 @@ def logout(request: Request, session: DbSession, who: Caller):
 
 @router.get("/login/oidc", include_in_schema=False)
 def oidc_pick(org: str = ""):
+    """Go to the organisation's single sign-on."""
     return RedirectResponse(f"/login/oidc/{quote(org.strip().lower())}" if org.strip() else "/login", status_code=303)
 
 
 @router.get("/login/oidc/{org_slug}", include_in_schema=False)
 def oidc_start(request: Request, session: DbSession, org_slug: str):
+    """Start sign-in with the organisation's OIDC provider."""
     org = orgs.get_organisation(session, slug=org_slug)
     provider = oidc.provider_for(session, org_id=org.id)
     start = oidc.begin_login(provider, redirect_uri=_oidc_redirect(request))
@@ -155,6 +160,7 @@ def _oidc_redirect(request: Request) -> str:
 
 @router.get("/login/oidc-callback", name="oidc_callback", include_in_schema=False)
 def oidc_callback(request: Request, session: DbSession, code: str = "", state: str = ""):
+    """Return from the OIDC provider: verify and start a session."""
     try:
         org_id, expected_state, nonce, verifier = request.app.state.signer.loads(
             request.cookies.get("radhus_oidc", ""), max_age=600
@@ -174,6 +180,7 @@ def oidc_callback(request: Request, session: DbSession, code: str = "", state: s
 
 @router.get("/sprak/{code}", include_in_schema=False)
 def switch_language(request: Request, code: str, next: str = "/"):  # noqa: A002
+    """Switch the interface language (sv/en) and return."""
     if code not in i18n.LANGUAGES:
         raise InvalidInput(f"Okänt språk '{code}'.")
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -183,6 +190,7 @@ def switch_language(request: Request, code: str, next: str = "/"):  # noqa: A002
 
 @router.get("/", include_in_schema=False)
 def home(request: Request, session: DbSession, who: Annotated[Principal | None, Depends(optional_principal)]):
+    """Start page with the functions the user may use."""
     if who is None:
         return RedirectResponse("/login", status_code=303)
     org = session.get(orgs.Organisation, who.org_id)
@@ -211,6 +219,7 @@ def _token_json(token: auth.ApiToken) -> dict:
 
 @router.get("/konto", include_in_schema=False)
 def account_page(request: Request, session: DbSession, who: Caller, new_token: str | None = None):
+    """My account: roles and API tokens."""
     tokens = auth.list_api_tokens(session, user_id=who.user_id)
     return render(
         request,
@@ -231,6 +240,7 @@ def account_create_token(
     days: Annotated[int, Form()] = 90,
     scope_write: Annotated[bool, Form()] = False,
 ):
+    """Create an API token (shown once)."""
     user = auth.get_user_in_org(session, org_id=who.org_id, user_id=who.user_id)
     scopes = ["read", "write"] if scope_write else ["read"]
     plain, token = auth.create_api_token(
@@ -250,6 +260,7 @@ def account_create_token(
 
 @router.post("/konto/nycklar/{token_id}/aterkalla", include_in_schema=False)
 def account_revoke_token(session: DbSession, who: Caller, token_id: int):
+    """Revoke one of my API tokens."""
     auth.revoke_api_token(session, principal=who, token_id=token_id)
     admin_change(session, who, "token.revoke", {"token_id": token_id})
     return RedirectResponse("/konto", status_code=303)
@@ -320,6 +331,7 @@ def _user_json(user: auth.User) -> dict:
 
 @router.get("/admin/anvandare", include_in_schema=False)
 def users_page(request: Request, session: DbSession, who: Admin):
+    """Users of the organisation (administrators)."""
     return render(
         request,
         "core/users.html",
@@ -339,6 +351,7 @@ def users_create(
     password: Annotated[str, Form()],
     roles: Annotated[list[str], Form()],
 ):
+    """Add a user (administrators)."""
     user = auth.create_user(
         session,
         org_id=who.org_id,
@@ -416,12 +429,14 @@ AuditQuery = Annotated[AuditFilter, Depends(_audit_filter)]
 
 @router.get("/granskning", include_in_schema=False)
 def audit_page(request: Request, session: DbSession, who: Auditor, flt: AuditQuery):
+    """Audit log with filters (revisor)."""
     records = audit.query(session, org_id=who.org_id, flt=flt)
     return render(request, "core/audit.html", records=records, flt=flt, kinds=list(AuditKind), query=request.url.query)
 
 
 @router.get("/granskning/export.{fmt}", include_in_schema=False)
 def audit_export(session: DbSession, who: Auditor, flt: AuditQuery, fmt: str):
+    """Export the filtered audit log as CSV or JSON (revisor)."""
     records = audit.query(session, org_id=who.org_id, flt=flt, limit=100_000)
     admin_change(session, who, "audit.export", {"format": fmt, "records": len(records)})
     if fmt == "csv":
@@ -467,6 +482,7 @@ def _function_json(entry: register.RegisteredFunction) -> dict:
 
 @router.get("/ai-register", include_in_schema=False)
 def register_page(request: Request, session: DbSession, who: Caller):
+    """The organisation's AI register."""
     org = session.get(orgs.Organisation, who.org_id)
     return render(
         request,
@@ -487,6 +503,7 @@ def register_update(
     status: Annotated[str, Form()],
     public: Annotated[bool, Form()] = False,
 ):
+    """Change owner, status or visibility of an AI function (administrators)."""
     changes = {"owner": owner, "status": status, "public": public}
     register.update_function(session, org_id=who.org_id, function_id=function_id, changes=changes)
     admin_change(session, who, "register.update", {"function_id": function_id, **changes})
@@ -507,6 +524,7 @@ def api_register_update(session: DbSession, who: Admin, function_id: int, change
 
 @router.get("/transparens/{org_slug}", include_in_schema=False)
 def transparency_page(request: Request, session: DbSession, org_slug: str):
+    """Public page: the AI functions an organisation uses (no login)."""
     org = orgs.get_organisation(session, slug=org_slug)
     entries = register.list_register(session, org_id=org.id, public_only=True)
     return render(request, "core/transparency.html", org=org, entries=entries, user=None)
@@ -542,6 +560,7 @@ def _job_json(job: jobs.Job) -> dict:
 
 @router.get("/jobb", include_in_schema=False)
 def jobs_page(request: Request, session: DbSession, who: Caller):
+    """Background jobs with progress (updates itself)."""
     listing = jobs.list_jobs(session, org_id=who.org_id)
     template = "core/_jobs_table.html" if request.headers.get("hx-request") else "core/jobs.html"
     return render(request, template, jobs=listing, statuses={s.value: s.label_sv for s in jobs.JobStatus})
@@ -549,12 +568,14 @@ def jobs_page(request: Request, session: DbSession, who: Caller):
 
 @router.post("/jobb/{job_id}/avbryt", include_in_schema=False)
 def jobs_cancel(session: DbSession, who: Caller, job_id: int):
+    """Cancel a background job."""
     jobs.cancel(session, org_id=who.org_id, job_id=job_id)
     return RedirectResponse("/jobb", status_code=303)
 
 
 @router.post("/jobb/{job_id}/kor-igen", include_in_schema=False)
 def jobs_retry(request: Request, session: DbSession, who: Caller, job_id: int):
+    """Run a failed or cancelled job again."""
     jobs.retry(session, org_id=who.org_id, job_id=job_id)
     if context(request).worker:
         context(request).worker.wake()  # type: ignore[union-attr]

@@ -44,3 +44,22 @@ def pick_language(*, query: str | None, cookie: str | None, accept: str | None, 
         if candidate in LANGUAGES:
             return candidate
     return default if default in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def interface_messages() -> set[str]:
+    """Every Swedish UI string: those marked in templates plus the menu labels (for the catalog and its test)."""
+    from babel.messages.extract import extract_from_dir
+
+    from radhus.catalog import nav_sections
+
+    root = Path(__file__).resolve().parents[1]
+    pattern = "**/templates/**.html"
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _f, _l, message, _c, _ctx in extract_from_dir(
+            str(root), [(pattern, "jinja2.ext:babel_extract")], options_map={pattern: {"extensions": "jinja2.ext.i18n"}}
+        )
+    }
+    for section in nav_sections():
+        found |= {section["label"]} | ({section["description"]} if section.get("description") else set())
+    return found
