@@ -14,7 +14,9 @@ def test_prefixed_lines_give_times_and_speakers():
 
 def test_headings_are_not_speakers():
     assert split_speaker("Beslut: Nämnden beviljar bidraget.") == (None, "Beslut: Nämnden beviljar bidraget.")
+    assert split_speaker("Punkt 4: Motionen bifalls.") == (None, "Punkt 4: Motionen bifalls.")
     assert split_speaker("Ordförande: Välkomna.") == ("Ordförande", "Välkomna.")
+    assert split_speaker("Talare 2: Ja.") == ("Talare 2", "Ja.")
 
 
 def test_webvtt_with_voice_tags():

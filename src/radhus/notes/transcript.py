@@ -13,7 +13,7 @@ _TS = r"(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,](\d{1,3}))?"
 _CUE_TIME = re.compile(rf"^\s*{_TS}\s*-->\s*{_TS}")
 _PREFIX = re.compile(rf"^\s*[\[(]{_TS}[\])]\s*(.*)$")
 _SPEAKER = re.compile(
-    r"^(?P<label>[A-ZÅÄÖÉ][\wÅÄÖåäöéü.\-]*(?:\s+[A-ZÅÄÖÉ(][\wÅÄÖåäöéü.()\-]*){0,3})\s*:\s+(?P<text>.+)$"
+    r"^(?P<label>[A-ZÅÄÖÉ][\wÅÄÖåäöéü.\-]*(?:\s+[A-ZÅÄÖÉ(0-9][\wÅÄÖåäöéü.()\-]*){0,3})\s*:\s+(?P<text>.+)$"
 )
 _VOICE = re.compile(r"^<v(?:\.[^ >]*)?\s+([^>]+)>(.*?)(?:</v>)?$")
 _TAG = re.compile(r"<[^>]+>")
@@ -37,7 +37,8 @@ def _seconds(h: str | None, m: str, s: str, frac: str | None) -> float:
 def split_speaker(line: str) -> tuple[str | None, str]:
     """Split "Namn: text" into (speaker, text); headings such as "Beslut: ..." keep no speaker."""
     m = _SPEAKER.match(line.strip())
-    if not m or m["label"].strip().lower().rstrip(".") in NOT_SPEAKERS:
+    label = m["label"].strip().lower().rstrip(".") if m else ""
+    if not m or label in NOT_SPEAKERS or label.split()[0] in NOT_SPEAKERS:
         return None, line.strip()
     return m["label"].strip(), m["text"].strip()
 
