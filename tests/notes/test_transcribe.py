@@ -97,3 +97,29 @@ def test_whisper_without_model_dir_names_the_setting(tmp_path):
         WhisperTranscriber(None)
     with pytest.raises(ProviderError, match="model.bin saknas"):
         WhisperTranscriber(tmp_path)
+
+
+class FileProvider:
+    """A provider-shaped speech-to-text that takes WAV bytes, as radhus.providers does."""
+
+    name, model = "energi", "energi"
+
+    def __init__(self):
+        self.detector = BurstDetector()
+
+    def transcribe(self, audio, *, language=None):
+        import io
+        import wave
+        from types import SimpleNamespace
+
+        with wave.open(io.BytesIO(audio)) as wav:
+            assert (wav.getframerate(), wav.getnchannels()) == (SAMPLE_RATE, 1)
+            samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32) / 32767
+        return SimpleNamespace(segments=self.detector(samples), language=language)
+
+
+def test_provider_adapter_round_trips_wav(recording):
+    from radhus.notes.transcribe import from_provider
+
+    transcript = transcribe_file(path=recording, transcribe=from_provider(FileProvider()), state=_state())
+    assert [round(s.start) for s in transcript.segments] == [round(b[0]) for b in BURSTS]

@@ -192,6 +192,31 @@ def _checked_model_dir(model_dir: str | Path | None) -> Path:
     return path
 
 
+def wav_bytes(samples: np.ndarray) -> bytes:
+    """16-bit PCM WAV bytes of 16 kHz mono float samples, for providers that take whole files."""
+    import io
+    import wave
+
+    pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
+def from_provider(stt: Any, *, language: str = "sv") -> ChunkTranscriber:
+    """Adapt a radhus.providers speech-to-text (`transcribe(bytes, language=...)` -> result.segments)."""
+
+    def transcribe_chunk(audio: np.ndarray) -> list[Segment]:
+        result = stt.transcribe(wav_bytes(audio), language=language)
+        return [Segment(text=s.text, start=float(s.start), end=float(s.end)) for s in result.segments]
+
+    return transcribe_chunk
+
+
 def measure_rtf(*, seconds_audio: float, started: float) -> float:
     """Real-time factor: processing seconds per second of audio."""
     return (time.perf_counter() - started) / max(seconds_audio, 1e-9)
@@ -203,5 +228,7 @@ __all__ = [
     "SAMPLE_RATE",
     "TranscriptionState",
     "WhisperTranscriber",
+    "from_provider",
     "transcribe_file",
+    "wav_bytes",
 ]
