@@ -54,3 +54,18 @@ def test_recording_over_the_limit_is_refused_before_decoding(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(InvalidInput, match="finns inte"):
         list(iter_windows(tmp_path / "saknas.wav"))
+
+
+def test_limit_holds_while_decoding_when_the_container_has_no_duration(tmp_path, monkeypatch):
+    import radhus.notes.audio as audio
+
+    path = write_audio(tmp_path / "webbinspelning.webm", tone_with_gaps(6.0))
+    monkeypatch.setattr(audio, "probe_duration", lambda p: None)  # as in a browser recording without duration
+    with pytest.raises(InvalidInput, match="längsta tillåtna"):
+        list(iter_windows(path, max_duration_s=3.0))
+
+
+def test_default_limit_admits_two_hours_and_refuses_three():
+    from radhus.notes.audio import DEFAULT_MAX_DURATION_S
+
+    assert 2 * 3600 < DEFAULT_MAX_DURATION_S < 3 * 3600

@@ -12,7 +12,7 @@ from radhus.core.errors import InvalidInput
 
 SAMPLE_RATE = 16_000
 SUPPORTED_SUFFIXES = (".wav", ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".webm", ".mp4")
-DEFAULT_MAX_DURATION_S = 3 * 3600.0  # three hours
+DEFAULT_MAX_DURATION_S = 150 * 60.0  # 2.5 hours: a two-hour meeting fits, a three-hour one is refused
 SILENCE_RMS = 1e-3  # below this a window counts as silent (-60 dBFS)
 
 
