@@ -23,6 +23,8 @@ from ortools.sat.python import cp_model
 from radhus.core.errors import InvalidInput
 
 OFF = -1
+FULL_SOLVE_MAX_CELLS = 2000  # instances up to this many (employee, day, shift) cells get a warm-started full solve
+SUB_PARAMS: dict[str, object] = {}  # extra CP-SAT parameters for every solve (tuning hook for bench/tests)
 SECTIONS = (
     "SECTION_HORIZON",
     "SECTION_SHIFTS",
@@ -272,6 +274,20 @@ def roster_objective(inst: NrpInstance, roster: list[list[int]]) -> int:
     return total
 
 
+def _cover_cost_per_day(inst: NrpInstance, roster: list[list[int]]) -> list[int]:
+    """Under/over-cover penalty of each day."""
+    counts = [[0] * inst.n_shifts for _ in range(inst.horizon)]
+    for row in roster:
+        for d, s in enumerate(row):
+            if s != OFF:
+                counts[d][s] += 1
+    cost = [0] * inst.horizon
+    for (d, s), c in inst.cover.items():
+        diff = counts[d][s] - c.requirement
+        cost[d] += diff * c.over_weight if diff > 0 else -diff * c.under_weight
+    return cost
+
+
 # --------------------------------------------------------------------------------------------------- sub-model
 
 
@@ -425,6 +441,8 @@ class _SubModel:
         solver.parameters.max_time_in_seconds = max(0.05, time_limit)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
+        for key, value in SUB_PARAMS.items():
+            setattr(solver.parameters, key, value)
         status = solver.solve(self.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return status, None, 0.0
@@ -473,7 +491,7 @@ class _Search:
         self.first_time = 0.0
         self.history: list[tuple[float, int]] = []
         self.iterations = 0
-        self.sub_limit = 0.5
+        self.sub_limit = 0.4
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -489,15 +507,18 @@ class _Search:
             return True
         return False
 
-    def construct(self) -> None:
+    def construct(self, budget: float) -> None:
         """Feasible start: each employee optimised alone against the cover of those already placed."""
         inst = self.inst
         order = list(range(inst.n_staff))
         self.rng.shuffle(order)
-        for e in order:
+        stop = time.monotonic() + budget
+        for done, e in enumerate(order):
+            share = (stop - time.monotonic()) / (inst.n_staff - done)
             sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
-            budget = max(0.2, min(2.0, self.left() / 2))
-            status, roster, _ = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
+            status, roster, _ = sub.solve(time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20))
+            if roster is None and status != cp_model.INFEASIBLE:  # too little time: retry with a longer limit
+                status, roster, _ = sub.solve(time_limit=2.0, workers=1, seed=1)
             if roster is None:
                 if status == cp_model.INFEASIBLE:
                     raise InvalidInput(
@@ -528,12 +549,22 @@ class _Search:
             return rng.sample(range(inst.n_staff), k), 0, horizon - 1
         if kind == 1:  # a window of days, all employees
             width = max(2, min(horizon, round(target / (inst.n_staff * per_cell))))
-            start = rng.randrange(0, horizon - width + 1)
+            start = self._window_start(width)
             return list(range(inst.n_staff)), start, start + width - 1
         width = min(horizon, rng.choice([7, 10, 14]))  # many employees over one to two weeks
-        start = rng.randrange(0, horizon - width + 1)
+        start = self._window_start(width)
         k = max(2, min(inst.n_staff, round(target / (width * per_cell))))
         return rng.sample(range(inst.n_staff), k), start, start + width - 1
+
+    def _window_start(self, width: int) -> int:
+        """Start day of a window: half the time uniform, half weighted by the cover penalty inside it."""
+        horizon = self.inst.horizon
+        starts = range(0, horizon - width + 1)
+        if self.rng.random() < 0.5:
+            return self.rng.choice(starts)
+        day_cost = _cover_cost_per_day(self.inst, self.roster)
+        weights = [1 + sum(day_cost[start : start + width]) for start in starts]
+        return self.rng.choices(starts, weights=weights)[0]
 
     def lns(self) -> None:
         """Large-neighbourhood search until the deadline or a proven optimum."""
@@ -567,9 +598,9 @@ def solve_instance(
         raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
     started = time.monotonic()
     search = _Search(inst, started + time_limit, started, workers, seed)
-    search.construct()
+    search.construct(min(8.0, 0.3 * time_limit))
     full_cells = inst.n_staff * inst.horizon * inst.n_shifts
-    if full_cells <= 60000 and search.left() > 1:
+    if full_cells <= FULL_SOLVE_MAX_CELLS and search.left() > 1:
         search.full_solve(min(search.left() - 0.5, max(1.0, time_limit * full_share)))
     search.lns()
     assert search.objective is not None
