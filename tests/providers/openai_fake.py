@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # otherwise delayed ACKs add ~40 ms per keep-alive request
+    wbufsize = 1 << 16  # send headers and body together; flushed after each request
     server: "FakeOpenAIServer._Server"
 
     def log_message(self, *args):  # keep test output quiet

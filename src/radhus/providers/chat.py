@@ -68,9 +68,7 @@ class OpenAIChatProvider:
         self.config = config
         self.client = OpenAIClient(name, config, transport=transport, sleep=sleep)
 
-    def _payload(
-        self, messages: list[ChatMessage], temperature: float, max_tokens: int | None, stream: bool
-    ) -> dict:
+    def _payload(self, messages: list[ChatMessage], temperature: float, max_tokens: int | None, stream: bool) -> dict:
         payload: dict = {
             "model": self.model,
             "messages": [message.model_dump() for message in messages],
@@ -88,9 +86,7 @@ class OpenAIChatProvider:
     ) -> ChatResult:
         """One complete answer."""
         started = time.perf_counter()
-        data = self.client.post_json(
-            "/chat/completions", self._payload(messages, temperature, max_tokens, False)
-        )
+        data = self.client.post_json("/chat/completions", self._payload(messages, temperature, max_tokens, False))
         try:
             choice = data["choices"][0]
             text = choice["message"]["content"]
@@ -111,9 +107,7 @@ class OpenAIChatProvider:
     ) -> Iterator[ChatChunk]:
         """Yield the answer piece by piece as the server sends it."""
         started = time.perf_counter()
-        events = self.client.stream_events(
-            "/chat/completions", self._payload(messages, temperature, max_tokens, True)
-        )
+        events = self.client.stream_events("/chat/completions", self._payload(messages, temperature, max_tokens, True))
         for event in events:
             usage = _usage_from(event["usage"], time.perf_counter() - started) if event.get("usage") else None
             choices = event.get("choices") or []

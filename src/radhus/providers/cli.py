@@ -27,9 +27,7 @@ def load_providers_config(path: Path | None = None) -> ProvidersConfig:
     except FileNotFoundError as exc:
         raise InvalidInput(f"Konfigurationsfilen {path} finns inte.", detail={"path": str(path)}) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInput(
-            f"Konfigurationsfilen {path} kunde inte läsas.", detail={"path": str(path)}
-        ) from exc
+        raise InvalidInput(f"Konfigurationsfilen {path} kunde inte läsas.", detail={"path": str(path)}) from exc
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(
             f"Konfigurationsfilen {path} är inte giltig TOML: {exc}.", detail={"path": str(path)}
@@ -42,20 +40,14 @@ def load_providers_config(path: Path | None = None) -> ProvidersConfig:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()[:5]
         )
-        raise InvalidInput(
-            f"Fel i modellkonfigurationen i {path}: {problems}.", detail={"path": str(path)}
-        ) from exc
+        raise InvalidInput(f"Fel i modellkonfigurationen i {path}: {problems}.", detail={"path": str(path)}) from exc
 
 
 def _print_table(rows: list[dict]) -> None:
     headers = ("namn", "förmåga", "typ", "max klass", "standard", "status", "orsak")
     keys = ("name", "capability", "kind", "max_data_class", "default", "status", "reason")
-    lines = [
-        [("ja" if row[k] is True else "" if row[k] is False else str(row[k])) for k in keys] for row in rows
-    ]
-    widths = [
-        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)
-    ]
+    lines = [[("ja" if row[k] is True else "" if row[k] is False else str(row[k])) for k in keys] for row in rows]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(headers)]
     typer.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for line in lines:
         typer.echo("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
@@ -63,9 +55,7 @@ def _print_table(rows: list[dict]) -> None:
 
 def register(root: typer.Typer) -> None:
     """Add the `providers` command group to the root CLI."""
-    group = typer.Typer(
-        help="Modelltjänster: chatt, inbäddningar, tal och översättning.", no_args_is_help=True
-    )
+    group = typer.Typer(help="Modelltjänster: chatt, inbäddningar, tal och översättning.", no_args_is_help=True)
 
     @group.command("check")
     def check(

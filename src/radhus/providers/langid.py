@@ -75,8 +75,7 @@ _LATIN_SEEDS = {
         "La commune a décidé que l'école maternelle sera ouverte pendant l'été. Si vous voulez demander "
         "une place, vous pouvez le faire sur le site. Nous vous aidons volontiers avec les questions sur "
         "le permis de construire, les déchets et l'aide à domicile.",
-        "le la les de des et est un une du en que qui pour dans ne pas sur au avec il elle nous vous ce "
-        "sont par plus",
+        "le la les de des et est un une du en que qui pour dans ne pas sur au avec il elle nous vous ce sont par plus",
     ),
     "es": (
         "El municipio ha decidido que la escuela infantil estará abierta durante el verano. Si quiere "
@@ -88,8 +87,7 @@ _LATIN_SEEDS = {
         "Degmada ayaa go'aansatay in xannaanada carruurta ay furnaato xilliga xagaaga. Haddii aad rabto "
         "inaad codsato boos, waxaad ku samayn kartaa bogga internetka. Waxaan kaa caawinaynaa su'aalaha "
         "ku saabsan ruqsadda dhismaha, qashinka iyo daryeelka guriga.",
-        "iyo waa ka ku in ay oo u la aan wax waxaa uu ayaa ma ah laga loo si kale haddii aad inaad "
-        "waxaad kuu kula ee",
+        "iyo waa ka ku in ay oo u la aan wax waxaa uu ayaa ma ah laga loo si kale haddii aad inaad waxaad kuu kula ee",
     ),
     "tr": (
         "Belediye, anaokulunun yaz boyunca açık olmasına karar verdi. Bir yer için başvurmak isterseniz "
@@ -184,9 +182,7 @@ def _score_cyrillic(text: str) -> dict[str, float]:
 
 def _score_ethiopic(text: str) -> dict[str, float]:
     tigrinya = sum(text.count(c) for c in "ኣሓሒሑሕሖቐቑቒቕኸኹኺኽ") + 3 * text.count("እዩ") + 3 * text.count("ኣብ")
-    amharic = (
-        sum(text.count(c) for c in "ኧ") + 3 * text.count("ነው") + 3 * text.count("እና") + 2 * text.count("ው ")
-    )
+    amharic = sum(text.count(c) for c in "ኧ") + 3 * text.count("ነው") + 3 * text.count("እና") + 2 * text.count("ው ")
     total = tigrinya + amharic
     return {"ti": tigrinya / total, "am": amharic / total} if total else {"ti": 0.5, "am": 0.5}
 
@@ -218,9 +214,7 @@ def _normalise(scores: dict[str, float]) -> list[LanguageGuess]:
     total = sum(max(v, 0.0) for v in scores.values()) or 1.0
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     return [
-        LanguageGuess(
-            language=lang, name_sv=LANGUAGE_NAMES_SV.get(lang, lang), score=round(max(v, 0.0) / total, 4)
-        )
+        LanguageGuess(language=lang, name_sv=LANGUAGE_NAMES_SV.get(lang, lang), score=round(max(v, 0.0) / total, 4))
         for lang, v in ranked
     ]
 

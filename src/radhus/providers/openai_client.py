@@ -134,9 +134,7 @@ class OpenAIClient:
                 f"Modelltjänsten {self.name} svarade inte inom {self.config.timeout_s:g} sekunder.", "timeout"
             )
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            return self._error(
-                f"Kunde inte ansluta till modelltjänsten {self.name} ({self.base_url}).", "connect"
-            )
+            return self._error(f"Kunde inte ansluta till modelltjänsten {self.name} ({self.base_url}).", "connect")
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
             return self._error(f"Anslutningen till modelltjänsten {self.name} bröts oväntat.", "disconnect")
         return self._error(f"Anropet till modelltjänsten {self.name} misslyckades.", "http")
@@ -157,9 +155,7 @@ class OpenAIClient:
         return self._error(f"Modelltjänsten {self.name} svarade med fel {status}.", "status", status=status)
 
     def malformed(self) -> ProviderError:
-        return self._error(
-            f"Modelltjänsten {self.name} skickade ett svar som inte kunde tolkas.", "malformed"
-        )
+        return self._error(f"Modelltjänsten {self.name} skickade ett svar som inte kunde tolkas.", "malformed")
 
     def mid_stream(self) -> ProviderError:
         return self._error(f"Anslutningen till modelltjänsten {self.name} bröts mitt i svaret.", "disconnect")
@@ -196,9 +192,7 @@ class OpenAIClient:
                 response = self._http.send(request, stream=stream)
             except httpx.HTTPError as exc:
                 last_error = self._translate_transport_error(exc)
-                retryable = isinstance(
-                    exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError
-                )
+                retryable = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.RemoteProtocolError)
             else:
                 if response.status_code < 400:
                     return response
@@ -254,9 +248,7 @@ class OpenAIClient:
                     raise self.malformed()
                 yield event
                 if any(
-                    choice.get("finish_reason")
-                    for choice in event.get("choices") or []
-                    if isinstance(choice, dict)
+                    choice.get("finish_reason") for choice in event.get("choices") or [] if isinstance(choice, dict)
                 ):
                     finished = True
         except httpx.HTTPError as exc:

@@ -59,9 +59,7 @@ CAPABILITY_SV = {
 class OrgPolicy:
     """An organisation's rules for model calls."""
 
-    redact_then_send: bool = (
-        False  # may data above a provider's class be sent after personal data is replaced?
-    )
+    redact_then_send: bool = False  # may data above a provider's class be sent after personal data is replaced?
 
 
 @dataclass
@@ -190,11 +188,9 @@ class ProviderHub:
                 ("chat", "openai"): lambda: OpenAIChatProvider(name, cfg, **kw),
                 ("embeddings", "openai"): lambda: OpenAIEmbeddingProvider(name, cfg, **kw),
                 ("embeddings", "builtin"): lambda: (
-                    self._builtin_embedder or BuiltinEmbedder(workers=cfg.workers)
+                    self._builtin_embedder or BuiltinEmbedder(workers=cfg.workers, batch_size=cfg.batch_size)
                 ),
-                ("embeddings", "sentence-transformers"): lambda: SentenceTransformersEmbeddingProvider(
-                    name, cfg
-                ),
+                ("embeddings", "sentence-transformers"): lambda: SentenceTransformersEmbeddingProvider(name, cfg),
                 ("speech", "faster-whisper"): lambda: WhisperSpeechToText(name, cfg),
                 ("tts", "espeak-ng"): lambda: EspeakTextToSpeech(name, cfg),
                 ("tts", "builtin"): lambda: EspeakTextToSpeech(name, cfg),
@@ -207,8 +203,7 @@ class ProviderHub:
             if builder:
                 return builder()
         raise ProviderError(
-            f"Modelltjänsten {name} har en typ (kind) som inte passar "
-            f"{CAPABILITY_SV.get(capability, capability)}.",
+            f"Modelltjänsten {name} har en typ (kind) som inte passar {CAPABILITY_SV.get(capability, capability)}.",
             status_code=422,
             detail={"provider": name, "setting": f"providers.{capability}.{name}.kind"},
         )
@@ -236,9 +231,7 @@ class ProviderHub:
         call.sent_sha256 = sha256_of("\n".join(sent))
         return sent
 
-    def _start(
-        self, function: str, capability: str, name: str, model: str, data_class, input_data, user, org
-    ):
+    def _start(self, function: str, capability: str, name: str, model: str, data_class, input_data, user, org):
         data_class = DataClass(data_class)
         text = input_data if isinstance(input_data, str) else ""
         return _Call(
@@ -253,9 +246,7 @@ class ProviderHub:
             input_excerpt=excerpt(text) if text else "",
         )
 
-    def _finish(
-        self, call: _Call, *, status: str, output: str | bytes | None = None, error: str | None = None
-    ):
+    def _finish(self, call: _Call, *, status: str, output: str | bytes | None = None, error: str | None = None):
         """Emit the one audit event of a call."""
         if self.audit is None:
             return
@@ -330,9 +321,7 @@ class ProviderHub:
         def action():
             sent = self._guard("chat", name, call.data_class, call, [m.content for m in msgs])
             to_send = [ChatMessage(role=m.role, content=t) for m, t in zip(msgs, sent, strict=True)]
-            result = self.instance("chat", name, cfg).chat(
-                to_send, temperature=temperature, max_tokens=max_tokens
-            )
+            result = self.instance("chat", name, cfg).chat(to_send, temperature=temperature, max_tokens=max_tokens)
             return result, result.text
 
         return self._run(call, action)
@@ -391,9 +380,7 @@ class ProviderHub:
             self._finish(call, status="failed", output="".join(parts), error=error.message)
             raise error from exc
         except GeneratorExit:
-            self._finish(
-                call, status="failed", output="".join(parts), error="Strömningen avbröts av mottagaren."
-            )
+            self._finish(call, status="failed", output="".join(parts), error="Strömningen avbröts av mottagaren.")
             raise
         if finished:
             self._finish(call, status="ok", output="".join(parts))
@@ -458,9 +445,7 @@ class ProviderHub:
         else:
             raw = audio
         name, cfg = self._resolve_audited("speech", provider, function, data_class, raw, user, org)
-        call = self._start(
-            function, "speech", name, self._model_label(cfg, "whisper"), data_class, raw, user, org
-        )
+        call = self._start(function, "speech", name, self._model_label(cfg, "whisper"), data_class, raw, user, org)
 
         def action():
             self._guard("speech", name, call.data_class, call, None)
@@ -483,9 +468,7 @@ class ProviderHub:
     ) -> SpeechResult:
         """Text to speech (WAV)."""
         name, cfg = self._resolve_audited("tts", provider, function, data_class, text, user, org)
-        call = self._start(
-            function, "tts", name, self._model_label(cfg, "espeak-ng"), data_class, text, user, org
-        )
+        call = self._start(function, "tts", name, self._model_label(cfg, "espeak-ng"), data_class, text, user, org)
 
         def action():
             (sent,) = self._guard("tts", name, call.data_class, call, [text])
@@ -499,9 +482,7 @@ class ProviderHub:
         self, text: str, *, data_class: DataClass | str = DataClass.KANSLIG, user: str | None = None, org=None
     ) -> LanguageIdResult:
         """Built-in language identification (in-process, any data class)."""
-        call = self._start(
-            "identify_language", "language_id", BUILTIN, "radhus-langid-1", data_class, text, user, org
-        )
+        call = self._start("identify_language", "language_id", BUILTIN, "radhus-langid-1", data_class, text, user, org)
 
         def action():
             result = identify_language(text)
@@ -612,9 +593,7 @@ def _probe(capability: str, name: str, cfg: ProviderConfig, timeout_s: float, tr
                     f"Servern svarar men saknar modellen {cfg.model} (har: {', '.join(models[:5])}).",
                 )
             return "ok", f"Servern svarar ({len(models)} modeller)."
-        hub = ProviderHub(
-            ProvidersConfig.model_validate({"providers": {capability: {name: cfg.model_dump()}}})
-        )
+        hub = ProviderHub(ProvidersConfig.model_validate({"providers": {capability: {name: cfg.model_dump()}}}))
         adapter = hub.instance(capability, name, cfg)
         if cfg.kind == "faster-whisper":
             import importlib.util

@@ -52,9 +52,7 @@ def wav_duration_s(data: bytes) -> tuple[float, int]:
             rate = handle.getframerate()
             return handle.getnframes() / float(rate or 1), rate
     except (wave.Error, EOFError) as exc:
-        raise ProviderError(
-            "Ljudet kunde inte läsas som en WAV-fil.", detail={"reason": "bad_audio"}
-        ) from exc
+        raise ProviderError("Ljudet kunde inte läsas som en WAV-fil.", detail={"reason": "bad_audio"}) from exc
 
 
 def _fix_wav_header(data: bytes) -> bytes:
@@ -119,8 +117,7 @@ class WhisperSpeechToText:
                 beam_size=5,
             )
             parts = [
-                TranscriptSegment(start=round(s.start, 2), end=round(s.end, 2), text=s.text.strip())
-                for s in segments
+                TranscriptSegment(start=round(s.start, 2), end=round(s.end, 2), text=s.text.strip()) for s in segments
             ]
         except ProviderError:
             raise
@@ -135,9 +132,7 @@ class WhisperSpeechToText:
             text=" ".join(p.text for p in parts).strip(),
             language=getattr(info, "language", language),
             segments=parts,
-            usage=Usage(
-                audio_seconds=round(info.duration, 2), duration_s=round(time.perf_counter() - started, 3)
-            ),
+            usage=Usage(audio_seconds=round(info.duration, 2), duration_s=round(time.perf_counter() - started, 3)),
         )
 
 
@@ -184,9 +179,7 @@ class EspeakTextToSpeech:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ProviderError(
-                "Talsyntesen tog för lång tid och avbröts.", detail={"reason": "timeout"}
-            ) from exc
+            raise ProviderError("Talsyntesen tog för lång tid och avbröts.", detail={"reason": "timeout"}) from exc
         if completed.returncode != 0 or not completed.stdout:
             raise ProviderError(
                 "Talsyntesen med espeak-ng misslyckades.",
@@ -246,9 +239,7 @@ class PiperTextToSpeech:
                     check=False,
                 )
             except subprocess.TimeoutExpired as exc:
-                raise ProviderError(
-                    "Talsyntesen tog för lång tid och avbröts.", detail={"reason": "timeout"}
-                ) from exc
+                raise ProviderError("Talsyntesen tog för lång tid och avbröts.", detail={"reason": "timeout"}) from exc
             if completed.returncode != 0 or not out.is_file():
                 raise ProviderError(
                     "Talsyntesen med Piper misslyckades (är paketet piper-tts installerat?).",

@@ -108,9 +108,7 @@ class CTranslate2Translator:
             source_language=source,
             target_language=target,
             path=[f"{source}-{target}"],
-            usage=Usage(
-                prompt_tokens=sum(len(t) for t in tokens), duration_s=round(time.perf_counter() - started, 3)
-            ),
+            usage=Usage(prompt_tokens=sum(len(t) for t in tokens), duration_s=round(time.perf_counter() - started, 3)),
         )
 
 
@@ -145,9 +143,7 @@ class ApertiumTranslator:
                 timeout=SUBPROCESS_TIMEOUT_S, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired as exc:
-            raise ProviderError(
-                "Översättningen tog för lång tid och avbröts.", detail={"reason": "timeout"}
-            ) from exc
+            raise ProviderError("Översättningen tog för lång tid och avbröts.", detail={"reason": "timeout"}) from exc
         if completed.returncode != 0:
             raise ProviderError(
                 f"Översättningen med apertium ({mode}) misslyckades; är språkparet installerat?",
@@ -174,9 +170,7 @@ class ChatTranslator:
         self._chat = chat
 
     def supports(self, source: str, target: str) -> bool:
-        return not self.config.languages or (
-            source in self.config.languages and target in self.config.languages
-        )
+        return not self.config.languages or (source in self.config.languages and target in self.config.languages)
 
     def translate(self, text: str, *, source: str, target: str) -> TranslationResult:
         """Ask the chat model for a faithful translation only."""
@@ -185,9 +179,7 @@ class ChatTranslator:
             f"Översätt texten från {language_name_sv(source)} till {language_name_sv(target)}. "
             "Svara endast med översättningen, utan kommentarer. Behåll siffror, namn och formatering."
         )
-        result = self._chat(
-            [ChatMessage(role="system", content=instruction), ChatMessage(role="user", content=text)]
-        )
+        result = self._chat([ChatMessage(role="system", content=instruction), ChatMessage(role="user", content=text)])
         return TranslationResult(
             provider=self.name,
             model=f"{result.provider}/{result.model}",
@@ -217,9 +209,7 @@ def no_translation_path_error(source: str, target: str) -> ProviderError:
     )
 
 
-def plan_translation(
-    source: str, target: str, translators: list[Translator]
-) -> list[tuple[Translator, str, str]]:
+def plan_translation(source: str, target: str, translators: list[Translator]) -> list[tuple[Translator, str, str]]:
     """Hops to translate source→target: a direct model, else two models via English, else a chat model."""
     dedicated = [t for t in translators if not isinstance(t, ChatTranslator)]
     for translator in dedicated:
