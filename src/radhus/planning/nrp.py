@@ -516,9 +516,12 @@ class _Search:
         for done, e in enumerate(order):
             share = (stop - time.monotonic()) / (inst.n_staff - done)
             sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
-            status, roster, _ = sub.solve(time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20))
+            status, roster, _ = sub.solve(
+                time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20)
+            )
             if roster is None and status != cp_model.INFEASIBLE:  # too little time: retry with a longer limit
-                status, roster, _ = sub.solve(time_limit=2.0, workers=1, seed=1)
+                retry = max(0.5, min(2.0, self.left() / (inst.n_staff - done)))
+                status, roster, _ = sub.solve(time_limit=retry, workers=1, seed=1)
             if roster is None:
                 if status == cp_model.INFEASIBLE:
                     raise InvalidInput(
