@@ -97,3 +97,13 @@ def test_whisper_round_trip_on_espeak_audio(tmp_path):
     result = stt.transcribe(audio, language="en")
     assert result.segments and result.segments[0].end > result.segments[0].start
     assert "library" in result.text.lower() or "welcome" in result.text.lower()
+    events: list[dict] = []
+    config = ProvidersConfig.model_validate(
+        {
+            "providers": {"speech": {"base": {"kind": "faster-whisper", "model_dir": str(model_dir)}}},
+            "defaults": {"speech": "base"},
+        }
+    )
+    routed = ProviderHub(config, audit=events.append).transcribe(audio, data_class="kanslig", language="en")
+    assert routed.provider == "base" and routed.usage.audio_seconds > 1
+    assert events[0]["status"] == "ok" and events[0]["capability"] == "speech"
