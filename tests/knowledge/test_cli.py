@@ -38,7 +38,9 @@ def _ingest_ok(runner, docs):
 def test_ingest_reports_failed_file_and_keeps_the_rest(env):
     _, docs = env
     runner = CliRunner()
-    result = runner.invoke(app, ["ingest", "--org", "exempel", "--collection", "skola", "--data-class", "oppen", str(docs)])
+    result = runner.invoke(
+        app, ["ingest", "--org", "exempel", "--collection", "skola", "--data-class", "oppen", str(docs)]
+    )
     assert result.exit_code == 1
     assert "trasig.pdf" in result.output and "skadad" in result.output
     search = runner.invoke(app, ["search", "--org", "exempel", "--collection", "skola", "--json", "skolskjuts avstånd"])
@@ -55,7 +57,9 @@ def test_search_batch_and_top_k(env):
     _ingest_ok(runner, docs)
     batch = tmp_path / "q.jsonl"
     batch.write_text('{"id": "a", "question": "När ska ansökan göras?"}\n{"id": 7, "question": "skolskjuts"}\n')
-    result = runner.invoke(app, ["search", "--org", "exempel", "--collection", "skola", "--top-k", "1", "--batch", str(batch)])
+    result = runner.invoke(
+        app, ["search", "--org", "exempel", "--collection", "skola", "--top-k", "1", "--batch", str(batch)]
+    )
     lines = [json.loads(line) for line in result.output.strip().splitlines()]
     assert [line["id"] for line in lines] == ["a", 7] and all(len(line["results"]) == 1 for line in lines)
 

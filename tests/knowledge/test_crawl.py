@@ -98,9 +98,13 @@ def test_crawl_follows_links_once_respects_robots_and_domains(site):
 
 
 def test_depth_and_page_limits(site):
-    shallow = crawl(config=CrawlConfig(start_urls=[site.base + "/"], max_depth=1), state={}, on_changed=lambda u, d: None)
+    shallow = crawl(
+        config=CrawlConfig(start_urls=[site.base + "/"], max_depth=1), state={}, on_changed=lambda u, d: None
+    )
     assert {u.removeprefix(site.base) for u in shallow.changed} == {"/", "/a", "/b"}
-    limited = crawl(config=CrawlConfig(start_urls=[site.base + "/"], max_pages=2), state={}, on_changed=lambda u, d: None)
+    limited = crawl(
+        config=CrawlConfig(start_urls=[site.base + "/"], max_pages=2), state={}, on_changed=lambda u, d: None
+    )
     assert limited.fetched == 2 and "2 sidor" in limited.stopped_reason
     tiny = crawl(
         config=CrawlConfig(start_urls=[site.base + "/"], max_page_bytes=50), state={}, on_changed=lambda u, d: None

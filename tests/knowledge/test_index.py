@@ -48,14 +48,18 @@ def test_chunks_carry_title_section_path_and_pages(pdf_factory):
     night = next(c for c in chunks if "Nattpatrullen" in c.text)
     assert night.title == "Handbok för hemtjänst"
     assert night.section_path == ["Handbok för hemtjänst", "Avgifter", "Nattpatrull"]
-    pdf = parse_bytes(pdf_factory(["Sida ett handlar om skolskjuts.", "Sida två handlar om fritids."]), filename="a.pdf")
+    pdf = parse_bytes(
+        pdf_factory(["Sida ett handlar om skolskjuts.", "Sida två handlar om fritids."]), filename="a.pdf"
+    )
     pdf_chunks = chunk_document(pdf, document_id="p", max_chars=30)
     assert {c.page_start for c in pdf_chunks} == {1, 2}
 
 
 def test_long_paragraph_is_split_at_sentences_with_overlap():
     text = " ".join(f"Mening nummer {i} handlar om äldreomsorg." for i in range(40))
-    document = ParsedDocument(source="x", title="T", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain")
+    document = ParsedDocument(
+        source="x", title="T", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain"
+    )
     chunks = chunk_document(document, document_id="x", max_chars=200, overlap_sentences=1)
     assert len(chunks) > 5 and all(len(c.text) <= 200 for c in chunks)
     last_sentence_of_first = chunks[0].text.split(". ")[-1]
@@ -71,7 +75,9 @@ def test_lexical_search_finds_compounds_and_inflections():
 
 def test_collection_filter():
     index = _index()
-    index.add_chunks("c2", "annan", chunk_document(_doc("# Annan\n\nBygglov i en annan samling.", "a.md"), document_id="annan"))
+    index.add_chunks(
+        "c2", "annan", chunk_document(_doc("# Annan\n\nBygglov i en annan samling.", "a.md"), document_id="annan")
+    )
     assert {h.collection_id for h in index.search("bygglov", ["c1"], 10)} == {"c1"}
     assert {h.collection_id for h in index.search("bygglov", ["c2"], 10)} == {"c2"}
     assert index.search("bygglov", ["okänd"], 10) == []
@@ -171,7 +177,9 @@ def test_multilingual_questions_find_swedish_passages():
         "hemtjanst": "Hemtjänsten hjälper äldre personer med städning, inköp och personlig omvårdnad i hemmet.",
     }
     for key, text in passages.items():
-        document = ParsedDocument(source=key, title="", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain")
+        document = ParsedDocument(
+            source=key, title="", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain"
+        )
         index.add_chunks("c", key, chunk_document(document, document_id=key), source=key)
     index.fill_vectors()
     questions = {

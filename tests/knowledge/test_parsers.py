@@ -94,7 +94,9 @@ def test_html_main_content_without_boilerplate():
 
 
 def test_markdown_structure():
-    md = "# Rutin\n\nInledning.\n\n## Avgifter\n\n- Första punkten\n- Andra punkten\n\n| A | B |\n|---|---|\n| 1 | 2 |\n"
+    md = (
+        "# Rutin\n\nInledning.\n\n## Avgifter\n\n- Första punkten\n- Andra punkten\n\n| A | B |\n|---|---|\n| 1 | 2 |\n"
+    )
     document = parse_bytes(md.encode(), filename="rutin.md")
     assert document.title == "Rutin"
     assert [b.kind for b in document.blocks] == ["heading", "paragraph", "heading", "list", "list", "table"]

@@ -75,7 +75,9 @@ def normalise_for_hash(text: str) -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens; hyphenated words are kept together and also split later by `index_terms`."""
-    return [match.group(0).lower() for match in _WORD_RE.finditer(unicodedata.normalize("NFC", text))]
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _WORD_RE.findall(text.lower())
 
 
 @lru_cache(maxsize=1)
@@ -96,11 +98,23 @@ def split_compound(word: str, *, vocabulary: Iterable[str] | frozenset[str] = ()
     word = word.lower()
     if len(word) < _MIN_COMPOUND:
         return []
-    known = _BUILTIN_LEXICON | (vocabulary if isinstance(vocabulary, frozenset) else frozenset(vocabulary))
-    return _split(word, known, depth=0)
+    extra = vocabulary if isinstance(vocabulary, (frozenset, set)) else frozenset(vocabulary)
+    return _split(word, _Known(extra), depth=0)
 
 
-def _split(word: str, known: frozenset[str], *, depth: int) -> list[str]:
+class _Known:
+    """Membership in the built-in lexicon or the caller's vocabulary, without copying either."""
+
+    __slots__ = ("extra",)
+
+    def __init__(self, extra: frozenset[str] | set[str]) -> None:
+        self.extra = extra
+
+    def __contains__(self, word: str) -> bool:
+        return word in _BUILTIN_LEXICON or word in self.extra
+
+
+def _split(word: str, known: _Known, *, depth: int) -> list[str]:
     """Longest-head-first split with optional linking letter; recursion bounded to three levels."""
     if depth > 2:
         return []
@@ -120,7 +134,7 @@ def _split(word: str, known: frozenset[str], *, depth: int) -> list[str]:
     return []
 
 
-def _is_known(part: str, known: frozenset[str]) -> bool:
+def _is_known(part: str, known: _Known) -> bool:
     return part in known or _stemmer().stemWord(part) in known
 
 

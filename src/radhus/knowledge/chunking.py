@@ -59,9 +59,7 @@ def _sections(blocks: list[Block]) -> list[tuple[tuple[str, ...], list[Block]]]:
             if pending is not None and block.level <= pending.level:
                 parent = tuple(text for level, text in path if level < pending.level)
                 add(Block(kind="list", text=pending.text, page=pending.page), parent)
-            path = [(level, text) for level, text in path if level < block.level] + [
-                (block.level, block.text)
-            ]
+            path = [(level, text) for level, text in path if level < block.level] + [(block.level, block.text)]
             pending = block
             continue
         pending = None

@@ -53,9 +53,7 @@ def ingest(
     """Läs in dokument i en samling; avslutar med felkod om någon fil inte kunde läsas in."""
     store = _store()
     try:
-        report = service.ingest_paths(
-            store=store, org=org, collection=collection, paths=paths, data_class=data_class
-        )
+        report = service.ingest_paths(store=store, org=org, collection=collection, paths=paths, data_class=data_class)
     except RadhusError as exc:
         _fail(exc.message)
     finally:
@@ -64,9 +62,7 @@ def ingest(
         _print(report.as_dict())
     else:
         ok = len(report.files) - len(report.failed)
-        typer.echo(
-            f"{ok} av {len(report.files)} filer inlästa i {report.collection_id} ({report.seconds:.1f} s)."
-        )
+        typer.echo(f"{ok} av {len(report.files)} filer inlästa i {report.collection_id} ({report.seconds:.1f} s).")
         for result in report.files:
             for warning in result.warnings:
                 typer.echo(f"Varning: {warning}", err=True)
@@ -123,9 +119,7 @@ def ask(
             raise InvalidInput("Ange --collection eller --assistant.")
         _check_provider(provider)
         for row in _questions(question, batch):
-            answer = service.ask_collection(
-                store=store, org=org, collection=collection, question=row["question"]
-            )
+            answer = service.ask_collection(store=store, org=org, collection=collection, question=row["question"])
             data = answer.as_json()
             if json_output or batch:
                 _print({"id": row["id"], **data} if batch else data)

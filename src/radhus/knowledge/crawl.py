@@ -113,7 +113,9 @@ def crawl(
             if not _robots_for(url, robots, client, config).can_fetch(config.user_agent, url):
                 report.disallowed.append(url)
                 continue
-            for link in _visit(url, depth, config=config, state=state, client=client, report=report, on_changed=on_changed):
+            for link in _visit(
+                url, depth, config=config, state=state, client=client, report=report, on_changed=on_changed
+            ):
                 if link not in seen and _in_domains(link, allowed):
                     seen.add(link)
                     queue.append((link, depth + 1))

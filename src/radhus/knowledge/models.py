@@ -99,7 +99,5 @@ class Answer:
         return {
             "answer": self.answer,
             "abstained": self.abstained,
-            "citations": [
-                {"document": c.document, "chunk_id": c.chunk_id, "text": c.text} for c in self.citations
-            ],
+            "citations": [{"document": c.document, "chunk_id": c.chunk_id, "text": c.text} for c in self.citations],
         }

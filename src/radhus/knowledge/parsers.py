@@ -84,18 +84,14 @@ def parse_pdf(data: bytes, filename: str) -> ParsedDocument:
     except DocumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, IndexError) as exc:
-        raise DocumentError(
-            f"PDF-filen {filename} är skadad och kan inte läsas.", detail={"error": str(exc)}
-        ) from exc
+        raise DocumentError(f"PDF-filen {filename} är skadad och kan inte läsas.", detail={"error": str(exc)}) from exc
     if not pages:
         raise DocumentError(f"PDF-filen {filename} har inga sidor.")
     if not any(text.strip() for text in pages):
         raise DocumentError(
             f"PDF-filen {filename} saknar textlager (troligen inskannad) och behöver OCR innan den kan läsas in."
         )
-    blocks = [
-        block for number, text in enumerate(pages, start=1) for block in _text_blocks(text, page=number)
-    ]
+    blocks = [block for number, text in enumerate(pages, start=1) for block in _text_blocks(text, page=number)]
     return ParsedDocument(
         source=filename,
         title=title or _first_line(blocks) or Path(filename).stem,
@@ -150,10 +146,7 @@ def parse_docx(data: bytes, filename: str) -> ParsedDocument:
             if block:
                 blocks.append(block)
         elif tag == "tbl":
-            rows = [
-                " | ".join(normalise(cell.text) for cell in row.cells)
-                for row in Table(element, document).rows
-            ]
+            rows = [" | ".join(normalise(cell.text) for cell in row.cells) for row in Table(element, document).rows]
             if any(r.strip(" |") for r in rows):
                 blocks.append(Block(kind="table", text="\n".join(rows)))
     title = normalise(document.core_properties.title or "") or next(
@@ -331,9 +324,7 @@ def parse_html(data: bytes, filename: str) -> ParsedDocument:
     blocks = [Block(kind=kind, text=body, level=level) for kind, body, level, _ in chosen]
     heading = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "")
     title = normalise(parser.title) or heading or Path(filename).stem
-    return ParsedDocument(
-        source=filename, title=title, blocks=blocks, media_type="text/html", warnings=warnings
-    )
+    return ParsedDocument(source=filename, title=title, blocks=blocks, media_type="text/html", warnings=warnings)
 
 
 # --- Markdown and plain text -----------------------------------------------------------------------------
@@ -347,9 +338,7 @@ def parse_markdown(data: bytes, filename: str) -> ParsedDocument:
     text, warnings = decode_text(data, filename)
     blocks = _markdown_blocks(text)
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), "") or Path(filename).stem
-    return ParsedDocument(
-        source=filename, title=title, blocks=blocks, media_type="text/markdown", warnings=warnings
-    )
+    return ParsedDocument(source=filename, title=title, blocks=blocks, media_type="text/markdown", warnings=warnings)
 
 
 def _markdown_blocks(text: str) -> list[Block]:
@@ -360,20 +349,14 @@ def _markdown_blocks(text: str) -> list[Block]:
             continue
         heading = _MD_HEADING.match(lines[0])
         if heading and len(lines) == 1:
-            blocks.append(
-                Block(kind="heading", text=_strip_md(heading.group(2)), level=len(heading.group(1)))
-            )
+            blocks.append(Block(kind="heading", text=_strip_md(heading.group(2)), level=len(heading.group(1))))
         elif all(line.lstrip().startswith("|") for line in lines):
             rows = [line for line in lines if not re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", line)]
             blocks.append(Block(kind="table", text="\n".join(_strip_md(r.strip().strip("|")) for r in rows)))
         elif _MD_LIST.match(lines[0]):
-            blocks.extend(
-                Block(kind="list", text=_strip_md(_MD_LIST.sub("", item))) for item in _list_items(lines)
-            )
+            blocks.extend(Block(kind="list", text=_strip_md(_MD_LIST.sub("", item))) for item in _list_items(lines))
         elif heading:
-            blocks.append(
-                Block(kind="heading", text=_strip_md(heading.group(2)), level=len(heading.group(1)))
-            )
+            blocks.append(Block(kind="heading", text=_strip_md(heading.group(2)), level=len(heading.group(1))))
             blocks.append(Block(kind="paragraph", text=_strip_md(" ".join(lines[1:]))))
         else:
             paragraph = _strip_md(" ".join(lines))
@@ -409,9 +392,7 @@ def parse_text(data: bytes, filename: str) -> ParsedDocument:
     text, warnings = decode_text(data, filename)
     blocks = _text_blocks(text)
     title = _first_line(blocks) or Path(filename).stem
-    return ParsedDocument(
-        source=filename, title=title, blocks=blocks, media_type="text/plain", warnings=warnings
-    )
+    return ParsedDocument(source=filename, title=title, blocks=blocks, media_type="text/plain", warnings=warnings)
 
 
 def _text_blocks(text: str, *, page: int | None = None) -> list[Block]:
@@ -438,9 +419,7 @@ def decode_text(data: bytes, filename: str) -> tuple[str, list[str]]:
         except UnicodeDecodeError:
             continue
         return text, [f"Filen {filename} var inte UTF-8; den lästes som {encoding}. Kontrollera å, ä och ö."]
-    raise DocumentError(
-        f"Teckenkodningen i {filename} kunde inte avgöras."
-    )  # pragma: no cover - latin-1 never fails
+    raise DocumentError(f"Teckenkodningen i {filename} kunde inte avgöras.")  # pragma: no cover - latin-1 never fails
 
 
 _PARSERS = {

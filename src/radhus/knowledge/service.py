@@ -89,9 +89,7 @@ class KnowledgeStore:
         path = self._org_dir(org) / "collections.json"
         if not path.exists():
             return {}
-        return {
-            name: Collection(**data) for name, data in json.loads(path.read_text(encoding="utf-8")).items()
-        }
+        return {name: Collection(**data) for name, data in json.loads(path.read_text(encoding="utf-8")).items()}
 
     def _save_collections(self, org: str, collections: dict[str, Collection]) -> None:
         path = self._org_dir(org) / "collections.json"
@@ -119,9 +117,7 @@ def _check_name(value: str, *, what: str) -> None:
         )
 
 
-def ensure_collection(
-    *, store: KnowledgeStore, org: str, name: str, data_class: str | None = None
-) -> Collection:
+def ensure_collection(*, store: KnowledgeStore, org: str, name: str, data_class: str | None = None) -> Collection:
     """Return the named collection, creating it (default data class "intern") when missing."""
     _check_name(name, what="Samlingens namn")
     collections = store.collections(org=org)

@@ -1,0 +1,187 @@
+"""Knowledge performance: search latency at 100k/1M passages, index size, RAM, PDF ingestion speed.
+
+Usage:
+  .venv/bin/python bench/knowledge.py --sizes 100000            # search latency at 100k passages
+  .venv/bin/python bench/knowledge.py --sizes 1000000 --queries 100
+  .venv/bin/python bench/knowledge.py --pdf-only                # PDF pages/s and upload -> searchable
+
+Passages are synthesised from corpus sentences (kommun-ai reports + SweFAQ answers), 3-7 sentences each.
+Dense vectors for the synthetic passages are RANDOM unit vectors (timing only; quality is measured by
+bench/knowledge_eval.py). Query latency is measured with precomputed query vectors; the built-in embedder's
+per-query time is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from radhus.core.text import sentences
+from radhus.knowledge.chunking import content_hash
+from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.models import Chunk
+
+SHARED = Path("/work/shared")
+
+
+def corpus_sentences() -> list[str]:
+    """Sentences of the shared corpus (source material for synthetic passages)."""
+    out: list[str] = []
+    for path in sorted(glob.glob(str(SHARED / "corpus/kommun-ai/*.md"))):
+        out.extend(s for s in sentences(Path(path).read_text(encoding="utf-8")) if 20 < len(s) < 400)
+    for line in (SHARED / "bench/swefaq/swefaq_dev.jsonl").open(encoding="utf-8"):
+        for answer in json.loads(line)["candidate_answers"]:
+            out.extend(s for s in sentences(answer) if 20 < len(s) < 400)
+    return sorted(set(out))
+
+
+def questions() -> list[str]:
+    """Real questions from the dev sets."""
+    qs = [json.loads(line)["question"] for line in (SHARED / "eval/qa-dev.jsonl").open(encoding="utf-8")]
+    qs += [json.loads(line)["question"] for line in (SHARED / "bench/swefaq/swefaq_dev.jsonl").open(encoding="utf-8")]
+    return qs
+
+
+def synthetic_chunks(pool: list[str], count: int, rng: np.random.Generator, prefix: str) -> list[Chunk]:
+    """`count` passages of 3-7 random corpus sentences, each tagged with a unique number."""
+    chunks = []
+    for i in range(count):
+        picked = rng.integers(0, len(pool), size=int(rng.integers(3, 8)))
+        text = " ".join(pool[j] for j in picked) + f" (avsnitt {prefix}{i})"
+        chunks.append(
+            Chunk(chunk_id=f"{prefix}{i}", text=text, title=f"Dokument {prefix}", content_hash=content_hash(text))
+        )
+    return chunks
+
+
+def rss_mb() -> float:
+    """Peak resident memory of this process in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def percentile_ms(samples: list[float], p: float) -> float:
+    return float(np.percentile(np.array(samples) * 1000, p))
+
+
+def bench_search(size: int, n_queries: int, workdir: Path) -> None:
+    rng = np.random.default_rng(7)
+    pool = corpus_sentences()
+    index = EmbeddedIndex(workdir / f"idx-{size}")
+    started = time.perf_counter()
+    batch = 20_000
+    for start in range(0, size, batch):
+        count = min(batch, size - start)
+        chunks = synthetic_chunks(pool, count, rng, prefix=f"b{start}-")
+        vectors = rng.standard_normal((count, 384)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        index.add_chunks(f"col{start % 3}", f"doc-{start}", chunks, vectors=vectors)
+    build_s = time.perf_counter() - started
+    print(
+        f"[{size}] built in {build_s:.0f} s ({size / build_s:.0f} passages/s); index on disk {dir_mb(workdir):.0f} MB; "
+        f"peak RSS {rss_mb():.0f} MB"
+    )
+    qs = (questions() * (n_queries // 100 + 2))[:n_queries]
+    query_vectors = rng.standard_normal((len(qs), 384)).astype(np.float32)
+    query_vectors /= np.linalg.norm(query_vectors, axis=1, keepdims=True)
+    collections = ["col0", "col1", "col2"]
+    for mode in ("lexical", "dense", "hybrid"):
+        timings = []
+        for q, v in zip(qs, query_vectors, strict=True):
+            t0 = time.perf_counter()
+            index.search(q, collections, 10, mode=mode, query_vector=v)
+            timings.append(time.perf_counter() - t0)
+        print(
+            f"[{size}] {mode:8s} search p50 {percentile_ms(timings, 50):6.1f} ms  "
+            f"p95 {percentile_ms(timings, 95):6.1f} ms (n={len(qs)}, top-10, 3 collections)"
+        )
+    index.close()
+    reopen = time.perf_counter()
+    EmbeddedIndex(workdir / f"idx-{size}").close()
+    print(f"[{size}] reopen (load index into memory) {time.perf_counter() - reopen:.1f} s; peak RSS {rss_mb():.0f} MB")
+
+
+def make_pdf(pages: int, path: Path) -> None:
+    """A text PDF of `pages` pages filled with corpus sentences."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pool = corpus_sentences()
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for page in range(pages):
+        y = 800
+        for line_no in range(45):
+            sentence = pool[(page * 45 + line_no) % len(pool)]
+            pdf.drawString(40, y, sentence[:95])
+            y -= 17
+        pdf.showPage()
+    pdf.save()
+
+
+def bench_pdf(workdir: Path) -> None:
+    from radhus.knowledge.parsers import parse_path
+    from radhus.knowledge.service import index_document
+
+    path = workdir / "hundra-sidor.pdf"
+    make_pdf(100, path)
+    index = EmbeddedIndex(workdir / "pdf-idx")
+    t0 = time.perf_counter()
+    document = parse_path(path)
+    parsed = time.perf_counter()
+    index_document(index=index, collection_id="c", document=document, source=path.name)
+    hits = index.search("kompetensförsörjning", ["c"], 5, mode="lexical")
+    done = time.perf_counter()
+    assert hits, "the PDF must be searchable"
+    print(
+        f"[pdf] 100 pages ({path.stat().st_size / 1e6:.1f} MB): parse {parsed - t0:.2f} s "
+        f"({100 / (parsed - t0):.0f} pages/s); upload -> lexically searchable {done - t0:.2f} s"
+    )
+
+
+def bench_embedder() -> None:
+    from radhus.knowledge.embed import default_embedder
+
+    embedder = default_embedder()
+    qs = questions()[:10]
+    embedder.embed_queries(qs[:1])
+    t0 = time.perf_counter()
+    for q in qs:
+        embedder.embed_queries([q])
+    print(f"[embed] built-in query embedding {1000 * (time.perf_counter() - t0) / len(qs):.0f} ms per question")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--pdf-only", action="store_true")
+    parser.add_argument("--workdir", default="")
+    args = parser.parse_args()
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="radhus-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"cores: {os.cpu_count()}; workdir {workdir}")
+    try:
+        bench_pdf(workdir)
+        if not args.pdf_only:
+            bench_embedder()
+            for size in (int(s) for s in args.sizes.split(",")):
+                bench_search(size, args.queries, workdir)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
