@@ -243,3 +243,13 @@ def test_check_providers_reports_missing_model(openai_server):
     config = _config({"moln": _openai(openai_server.url, "oppen", model="annan-modell")})
     (row,) = [r for r in check_providers(config) if r["name"] == "moln"]
     assert row["status"] == "error" and "annan-modell" in row["reason"]
+
+
+def test_bad_input_gives_swedish_invalid_input(two_servers):
+    cloud, local = two_servers
+    hub = _hub(cloud, local)
+    with pytest.raises(InvalidInput, match="Okänd dataklass"):
+        hub.chat([{"role": "user", "content": "Hej"}], data_class="hemlig")
+    with pytest.raises(InvalidInput, match="Ogiltigt chattmeddelande"):
+        hub.chat([{"roll": "user"}], data_class="oppen")
+    assert cloud.received == []

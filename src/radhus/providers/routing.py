@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+from pydantic import ValidationError
 
 from radhus.core.errors import DataClassRefused, InvalidInput, ProviderError, RadhusError
 from radhus.core.privacy import DataClass, redact
@@ -102,6 +103,26 @@ def _refusal(capability: str, name: str, ceiling: DataClass, data_class: DataCla
         f"{reason} Välj en modell som får hantera {data_class.label_sv} information.",
         detail={"provider": name, "data_class": data_class.value, "max_data_class": ceiling.value},
     )
+
+
+def _data_class(value: DataClass | str) -> DataClass:
+    """A DataClass from its value, or InvalidInput in Swedish."""
+    try:
+        return DataClass(value)
+    except ValueError as exc:
+        raise InvalidInput(
+            f"Okänd dataklass {value!r}; använd oppen, intern eller kanslig.", detail={"data_class": str(value)}
+        ) from exc
+
+
+def _chat_messages(messages: Sequence[ChatMessage | dict]) -> list[ChatMessage]:
+    """Validated chat messages, or InvalidInput in Swedish."""
+    try:
+        return [m if isinstance(m, ChatMessage) else ChatMessage.model_validate(m) for m in messages]
+    except ValidationError as exc:
+        raise InvalidInput(
+            "Ogiltigt chattmeddelande: varje meddelande behöver role (system, user eller assistant) och content."
+        ) from exc
 
 
 class ProviderHub:
@@ -232,7 +253,7 @@ class ProviderHub:
         return sent
 
     def _start(self, function: str, capability: str, name: str, model: str, data_class, input_data, user, org):
-        data_class = DataClass(data_class)
+        data_class = _data_class(data_class)
         text = input_data if isinstance(input_data, str) else ""
         return _Call(
             function=function,
@@ -313,7 +334,7 @@ class ProviderHub:
         max_tokens: int | None = None,
     ) -> ChatResult:
         """A complete chat answer from the chosen (or default) chat provider."""
-        msgs = [m if isinstance(m, ChatMessage) else ChatMessage(**m) for m in messages]
+        msgs = _chat_messages(messages)
         joined = "\n".join(m.content for m in msgs)
         name, cfg = self._resolve_audited("chat", provider, function, data_class, joined, user, org)
         call = self._start(function, "chat", name, self._model_label(cfg, "?"), data_class, joined, user, org)
@@ -339,7 +360,7 @@ class ProviderHub:
         max_tokens: int | None = None,
     ) -> Iterator[ChatChunk]:
         """Stream a chat answer; refusals raise here, before iteration; the audit is written at the end."""
-        msgs = [m if isinstance(m, ChatMessage) else ChatMessage(**m) for m in messages]
+        msgs = _chat_messages(messages)
         joined = "\n".join(m.content for m in msgs)
         name, cfg = self._resolve_audited("chat", provider, function, data_class, joined, user, org)
         call = self._start(function, "chat", name, self._model_label(cfg, "?"), data_class, joined, user, org)
