@@ -97,14 +97,18 @@ def bench_search(size: int, n_queries: int, workdir: Path) -> None:
     query_vectors = rng.standard_normal((len(qs), 384)).astype(np.float32)
     query_vectors /= np.linalg.norm(query_vectors, axis=1, keepdims=True)
     collections = ["col0", "col1", "col2"]
-    for mode in ("lexical", "dense", "hybrid"):
+    runs = [("lexical", 10**9), ("dense", 10**9), ("hybrid", 10**9), ("dense", 0), ("hybrid", 0)]
+    for mode, exhaustive_limit in runs:
+        index.exhaustive_limit = exhaustive_limit
+        label = mode + (" exhaustive dense" if exhaustive_limit and mode != "lexical" else "")
+        label += " lexical-first + dense rerank" if not exhaustive_limit else ""
         timings = []
         for q, v in zip(qs, query_vectors, strict=True):
             t0 = time.perf_counter()
             index.search(q, collections, 10, mode=mode, query_vector=v)
             timings.append(time.perf_counter() - t0)
         print(
-            f"[{size}] {mode:8s} search p50 {percentile_ms(timings, 50):6.1f} ms  "
+            f"[{size}] {label}: search p50 {percentile_ms(timings, 50):6.1f} ms  "
             f"p95 {percentile_ms(timings, 95):6.1f} ms (n={len(qs)}, top-10, 3 collections)"
         )
     index.close()

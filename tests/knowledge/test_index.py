@@ -189,3 +189,12 @@ def test_multilingual_questions_find_swedish_passages():
     }
     for question, expected in questions.items():
         assert index.search(question, ["c"], 1)[0].document_id == expected, question
+
+
+def test_large_index_mode_reranks_lexical_candidates_and_falls_back_without_them():
+    index = _index(embedder=_AxisEmbedder(), dim=4, exhaustive_limit=0)
+    index.fill_vectors()
+    hits = index.search("nattpatrull natt", ["c1"], 3)
+    assert "Nattpatrullen" in hits[0].text and hits[0].dense_rank == 1 and hits[0].lexical_rank == 1
+    no_words_in_common = index.search("natt?", ["c1"], 3, mode="dense")  # no lexical match: exhaustive dense
+    assert no_words_in_common and "Nattpatrullen" in no_words_in_common[0].text

@@ -78,7 +78,7 @@ class EmbeddedIndex:
         dense_weight: float = 1.0,
         rrf_k: int = 10,
         candidates: int = 100,
-        exhaustive_limit: int = 300_000,
+        exhaustive_limit: int = 50_000,
         rerank_pool: int = 3000,
     ) -> None:
         self.embedder = embedder
@@ -374,26 +374,25 @@ class EmbeddedIndex:
         with self._lock:
             mask = self._mask(collection_ids)
             depth = max(self.candidates, top_k)
-            lexical = self.lexical_search(query, mask=mask, limit=depth) if mode in {"hybrid", "lexical"} else []
+            use_dense = mode in {"hybrid", "dense"} and (self.embedder is not None or query_vector is not None)
+            rerank = use_dense and self._vector_count() > self.exhaustive_limit
+            pool = self.lexical_search(query, mask=mask, limit=max(depth, self.rerank_pool)) if rerank else []
+            lexical: list[tuple[int, float]] = []
+            if mode in {"hybrid", "lexical"}:
+                lexical = pool[:depth] if rerank else self.lexical_search(query, mask=mask, limit=depth)
             dense: list[tuple[int, float]] = []
-            if mode in {"hybrid", "dense"} and (self.embedder is not None or query_vector is not None):
+            if use_dense:
                 vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
-                dense = self.dense_search(vector, mask=mask, limit=depth, candidates=self._rerank_pool(query, mask))
+                candidates = np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
+                dense = self.dense_search(vector, mask=mask, limit=depth, candidates=candidates)
             fused = self._fuse(lexical, dense)[: max(top_k, 50) if reranker else top_k]
             hits = self._hits(fused, lexical, dense)
         if reranker is not None:
             hits = reranker(query, hits)
         return hits[:top_k]
 
-    def _rerank_pool(self, query: str, mask: np.ndarray) -> np.ndarray | None:
-        """Above `exhaustive_limit` vectors, dense scoring is limited to the lexical top candidates.
-
-        Questions without any lexical match (e.g. in another language) still get an exhaustive dense search.
-        """
-        if int(self._has_vector.sum()) <= self.exhaustive_limit:
-            return None
-        pool = self.lexical_search(query, mask=mask, limit=self.rerank_pool)
-        return np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
+    def _vector_count(self) -> int:
+        return int(np.count_nonzero(self._has_vector))
 
     def _mask(self, collection_ids: Sequence[str] | None) -> np.ndarray:
         if collection_ids is None:
