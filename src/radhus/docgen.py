@@ -6,6 +6,7 @@ setting, command or route has no description.
 
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
@@ -74,7 +75,7 @@ def _flat_routes(routes: list) -> list:  # type: ignore[type-arg]
     return found
 
 
-def _table(header: list[str], rows: list[tuple[str, ...]]) -> str:
+def _table(header: list[str], rows: Sequence[tuple[str, ...]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)

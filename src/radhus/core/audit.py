@@ -233,3 +233,35 @@ def export_json(records: list[AuditRecord]) -> str:
 
 def iter_all(session: Session) -> Iterator[AuditRecord]:
     yield from session.scalars(select(AuditRecord).order_by(AuditRecord.seq)).yield_per(1000)
+
+
+def ai_call_recorder(factory, *, org_id: int, user_id: int | None, username: str | None):  # type: ignore[no-untyped-def]
+    """An audit callable for the provider hub: writes each AI-call event to the chain in its own transaction,
+    so that refused and failed calls are kept even when the caller's work is rolled back."""
+
+    def record(event: dict[str, Any]) -> None:
+        with factory() as session:
+            append(
+                session,
+                kind=AuditKind.AI_CALL,
+                action=str(event.get("capability") or "ai_call"),
+                org_id=org_id,
+                user_id=user_id,
+                username=username,
+                function=event.get("function"),
+                provider=event.get("provider"),
+                model=event.get("model"),
+                data_class=event.get("data_class"),
+                status=str(event.get("status") or "ok"),
+                input_digest=event.get("input_sha256"),
+                output_digest=event.get("output_sha256"),
+                excerpt=event.get("input_excerpt"),
+                detail={
+                    key: event.get(key)
+                    for key in ("output_excerpt", "redactions", "error", "duration_ms", "sent_sha256")
+                    if event.get(key) is not None
+                },
+            )
+            session.commit()
+
+    return record

@@ -3,7 +3,7 @@
 import importlib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -180,7 +180,7 @@ def jobs_list(
     with db_session() as session:
         org_row, _ = cli_principal(session, org_slug=org)
         listing = jobs.list_jobs(session, org_id=org_row.id)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": j.id,
                 "title": j.title,
