@@ -97,3 +97,26 @@ def test_other_organisations_ids_answer_like_missing_ones(client, two_orgs, sess
     missing = client.get("/api/v1/jobs/99999")
     assert theirs.status_code == missing.status_code == 404
     assert theirs.json()["detail"].replace(str(job.id), "N") == missing.json()["detail"].replace("99999", "N")
+
+
+def test_commands_show_only_the_named_organisations_data(settings, session_factory, two_orgs, monkeypatch):
+    """Commands act for the organisation named with --org and never show another's jobs or audit records."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from radhus.cli import app as cli_app
+
+    monkeypatch.setenv("RADHUS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("RADHUS_DATA_DIR", str(settings.data_dir))
+    with transaction(session_factory) as session:
+        _seed_core(session, two_orgs["b"]["org_id"])
+        jobs.enqueue(session, org_id=two_orgs["a"]["org_id"], kind="x", title="alfas jobb", payload={})
+    runner = CliRunner()
+    listed = runner.invoke(cli_app, ["jobs", "--org", "alfakommun", "--json"])
+    assert listed.exit_code == 0 and [j["title"] for j in json.loads(listed.output)] == ["alfas jobb"]
+    exported = runner.invoke(cli_app, ["audit", "export", "--org", "alfakommun", "--format", "json"])
+    assert exported.exit_code == 0 and MARKER not in exported.output
+    cancel = runner.invoke(cli_app, ["jobs", "cancel", "1", "--org", "alfakommun"])
+    assert cancel.exit_code == 2 and "finns inte" in cancel.output
+    assert MARKER in runner.invoke(cli_app, ["jobs", "--org", "betakommun", "--json"]).output
