@@ -78,7 +78,7 @@ class EmbeddedIndex:
         dense_weight: float = 1.0,
         rrf_k: int = 10,
         candidates: int = 100,
-        exhaustive_limit: int = 50_000,
+        exhaustive_limit: int = 120_000,
         rerank_pool: int = 3000,
     ) -> None:
         self.embedder = embedder
