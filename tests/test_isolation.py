@@ -22,13 +22,26 @@ PUBLIC_BY_SLUG = {"/transparens/{org_slug}", "/api/v1/transparency/{org_slug}"}
 
 
 def _seed_core(session, org_id: int) -> None:  # type: ignore[no-untyped-def]
-    user = create_user(session, org_id=org_id, username=f"hemlig@{MARKER.lower()}", display_name=MARKER,
-                       roles=[Role.ADMIN], password="ett-langt-losenord")
+    user = create_user(
+        session,
+        org_id=org_id,
+        username=f"hemlig@{MARKER.lower()}",
+        display_name=MARKER,
+        roles=[Role.ADMIN],
+        password="ett-langt-losenord",
+    )
     create_api_token(session, user=user, name=MARKER, scopes=["read"], days=5, max_days=10)
     jobs.enqueue(session, org_id=org_id, kind="x", title=MARKER, payload={"secret": MARKER})
     audit.append(session, kind=AuditKind.AI_CALL, action="chat", org_id=org_id, excerpt=MARKER)
-    spec = register.AIFunctionSpec(key="hemlig", name_sv=MARKER, purpose_sv=MARKER, risk_class=RiskClass.MINIMAL,
-                                   oversight_sv=MARKER, data_sources_sv=MARKER, default_public=False)
+    spec = register.AIFunctionSpec(
+        key="hemlig",
+        name_sv=MARKER,
+        purpose_sv=MARKER,
+        risk_class=RiskClass.MINIMAL,
+        oversight_sv=MARKER,
+        data_sources_sv=MARKER,
+        default_public=False,
+    )
     register.sync_register(session, org_id=org_id, specs=[spec], owner=MARKER)
 
 
@@ -55,7 +68,7 @@ def _paths(route_path: str, slugs: list[str]) -> list[str]:
     for combo in itertools.product(*choices):
         path = route_path
         for name, value in zip(names, combo, strict=True):
-            path = re.sub(r"{%s(?::\w+)?}" % name, value, path)
+            path = re.sub(r"{" + name + r"(?::\w+)?}", value, path)
         paths.append(path)
     return paths[:60]
 
@@ -75,8 +88,13 @@ def test_no_route_leaks_another_organisations_data(app, client, two_orgs, sessio
         walked.add((method, route_path))
         for path in _paths(route_path, [org_b["slug"], "alfakommun"]):
             for accept in ("text/html", "application/json"):
-                response = client.request(method, path, headers={"X-CSRF-Token": csrf, "accept": accept},
-                                          follow_redirects=False, **({} if method == "GET" else {"json": {}}))
+                response = client.request(
+                    method,
+                    path,
+                    headers={"X-CSRF-Token": csrf, "accept": accept},
+                    follow_redirects=False,
+                    **({} if method == "GET" else {"json": {}}),
+                )
                 body = response.text
                 if MARKER in body or MARKER.lower() in body:
                     leaks.append(f"{method} {path} -> {response.status_code}")

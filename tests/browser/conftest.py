@@ -32,8 +32,13 @@ def live_server(app, session_factory):  # type: ignore[no-untyped-def]
     with transaction(session_factory) as session:
         org = orgs.create_organisation(session, slug="exempelkommun", name="Exempelkommun")
         for role in Role:
-            user = create_user(session, org_id=org.id, username=f"{role.value}@exempelkommun",
-                               display_name=f"{role.label_sv.title()} Testsson", roles=[role])
+            user = create_user(
+                session,
+                org_id=org.id,
+                username=f"{role.value}@exempelkommun",
+                display_name=f"{role.label_sv.title()} Testsson",
+                roles=[role],
+            )
             user.password_hash = PASSWORD_HASH
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -58,8 +63,15 @@ def browser():  # type: ignore[no-untyped-def]
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield instance
         instance.close()
@@ -90,7 +102,8 @@ def axe_violations(page) -> list[dict]:  # type: ignore[no-untyped-def]
         pytest.fail("axe-core saknas: kör `npm install` (scripts/setup.sh --test gör det).")
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        "async () => await axe.run(document, "
+        "{runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
     )
     return [
         {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}

@@ -67,8 +67,11 @@ def test_keyboard_skip_link_and_visible_focus(page, live_server):
 def test_every_page_has_no_serious_accessibility_violations(page, live_server, app):
     """Every HTML page without path parameters, for a user holding every role, plus login and transparency."""
     log_in(page, live_server, "administrator@exempelkommun")
-    pages = [path for method, path in registered_routes(app)
-             if method == "GET" and "{" not in path and not path.startswith(("/api/", "/sprak", "/login/oidc"))]
+    pages = [
+        path
+        for method, path in registered_routes(app)
+        if method == "GET" and "{" not in path and not path.startswith(("/api/", "/sprak", "/login/oidc"))
+    ]
     pages += ["/transparens/exempelkommun"]
     problems = {}
     for path in pages:
@@ -88,7 +91,9 @@ def test_every_page_has_no_serious_accessibility_violations(page, live_server, a
 
 def test_the_accessibility_check_catches_a_broken_page(page):
     """The checker itself works: an unlabeled input and low contrast are reported."""
-    page.set_content('<html lang="sv"><body><main><input type="text">'
-                     '<p style="color:#ccc;background:#fff">svag kontrast</p></main></body></html>')
+    page.set_content(
+        '<html lang="sv"><body><main><input type="text">'
+        '<p style="color:#ccc;background:#fff">svag kontrast</p></main></body></html>'
+    )
     found = {v["id"] for v in axe_violations(page)}
     assert {"label", "color-contrast"} <= found

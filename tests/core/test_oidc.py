@@ -54,8 +54,14 @@ class FakeIdentityProvider:
             def do_GET(self):  # type: ignore[no-untyped-def]
                 url = urlparse(self.path)
                 if url.path == "/.well-known/openid-configuration":
-                    self._json({"issuer": provider.issuer, "authorization_endpoint": f"{provider.issuer}/authorize",
-                                "token_endpoint": f"{provider.issuer}/token", "jwks_uri": f"{provider.issuer}/jwks"})
+                    self._json(
+                        {
+                            "issuer": provider.issuer,
+                            "authorization_endpoint": f"{provider.issuer}/authorize",
+                            "token_endpoint": f"{provider.issuer}/token",
+                            "jwks_uri": f"{provider.issuer}/jwks",
+                        }
+                    )
                 elif url.path == "/jwks":
                     jwk = json.loads(RSAAlgorithm.to_jwk(provider.key.public_key()))
                     self._json({"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]})
@@ -64,23 +70,32 @@ class FakeIdentityProvider:
                     code = secrets.token_urlsafe(8)
                     provider.codes[code] = query
                     self.send_response(302)
-                    self.send_header("Location", f"{query['redirect_uri']}?"
-                                     + urlencode({"code": code, "state": query["state"]}))
+                    self.send_header(
+                        "Location", f"{query['redirect_uri']}?" + urlencode({"code": code, "state": query["state"]})
+                    )
                     self.end_headers()
                 else:
                     self.send_error(404)
 
             def do_POST(self):  # type: ignore[no-untyped-def]
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()}
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                form = {k: v[0] for k, v in parse_qs(body).items()}
                 request = provider.codes.pop(form.get("code", ""), None)
                 if request is None:
                     self.send_error(400)
                     return
                 now = int(time.time())
-                claims = {"iss": provider.issuer, "sub": "entra-user-42",
-                          "aud": provider.audience_override or request["client_id"], "iat": now, "exp": now + 300,
-                          "nonce": request["nonce"], "name": "Olle Oidc", "preferred_username": "olle@alfakommun.se",
-                          "email": "olle@alfakommun.se"}
+                claims = {
+                    "iss": provider.issuer,
+                    "sub": "entra-user-42",
+                    "aud": provider.audience_override or request["client_id"],
+                    "iat": now,
+                    "exp": now + 300,
+                    "nonce": request["nonce"],
+                    "name": "Olle Oidc",
+                    "preferred_username": "olle@alfakommun.se",
+                    "email": "olle@alfakommun.se",
+                }
                 token = jwt.encode(claims, provider.key, algorithm="RS256", headers={"kid": "k1"})
                 self._json({"access_token": "x", "token_type": "Bearer", "id_token": token})
 
@@ -97,8 +112,7 @@ def _sign_in(client) -> httpx.Response:  # type: ignore[no-untyped-def]
 
 def _configure(session_factory, org_id: int, issuer: str) -> None:  # type: ignore[no-untyped-def]
     with transaction(session_factory) as session:
-        oidc.configure(session, org_id=org_id, issuer=issuer, client_id="radhus-alfa",
-                       default_roles="medarbetare")
+        oidc.configure(session, org_id=org_id, issuer=issuer, client_id="radhus-alfa", default_roles="medarbetare")
 
 
 def test_oidc_sign_in_creates_user_in_the_organisation(client, two_orgs, session_factory):

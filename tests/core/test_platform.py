@@ -104,10 +104,23 @@ def test_transparency_page_is_public_and_shows_only_public_functions(client, two
     from radhus.core.db import transaction
 
     specs = [
-        register.AIFunctionSpec(key="a", name_sv="Publik assistent", purpose_sv="Svarar", oversight_sv="Granskas",
-                                risk_class=register.RiskClass.LIMITED, data_sources_sv="Styrdokument"),
-        register.AIFunctionSpec(key="b", name_sv="Intern prognos", purpose_sv="Intern", oversight_sv="x",
-                                risk_class=register.RiskClass.MINIMAL, data_sources_sv="x", default_public=False),
+        register.AIFunctionSpec(
+            key="a",
+            name_sv="Publik assistent",
+            purpose_sv="Svarar",
+            oversight_sv="Granskas",
+            risk_class=register.RiskClass.LIMITED,
+            data_sources_sv="Styrdokument",
+        ),
+        register.AIFunctionSpec(
+            key="b",
+            name_sv="Intern prognos",
+            purpose_sv="Intern",
+            oversight_sv="x",
+            risk_class=register.RiskClass.MINIMAL,
+            data_sources_sv="x",
+            default_public=False,
+        ),
     ]
     with transaction(session_factory) as session:
         register.sync_register(session, org_id=two_orgs["a"]["org_id"], specs=specs, owner="Digitaliseringen")

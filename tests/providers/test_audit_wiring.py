@@ -13,8 +13,9 @@ from .conftest import openai_config
 
 
 def _hub(server, session_factory, org_id, *, redact: bool) -> ProviderHub:  # type: ignore[no-untyped-def]
-    config = ProvidersConfig(providers={"chat": {"moln": openai_config(server.url, max_data_class="oppen")}},
-                             defaults={"chat": "moln"})
+    config = ProvidersConfig(
+        providers={"chat": {"moln": openai_config(server.url, max_data_class="oppen")}}, defaults={"chat": "moln"}
+    )
     recorder = audit.ai_call_recorder(session_factory, org_id=org_id, user_id=None, username="handlaggare@alfa")
     return ProviderHub(config, audit=recorder, policy=OrgPolicy(redact_then_send=redact))
 
@@ -37,8 +38,10 @@ def test_calls_are_audited_and_the_chain_verifies(openai_server, session_factory
 def test_redact_then_send_is_audited_as_redacted(openai_server, session_factory, two_orgs):
     org_id = two_orgs["a"]["org_id"]
     hub = _hub(openai_server, session_factory, org_id, redact=True)
-    hub.chat([{"role": "user", "content": "Sammanfatta: Anna Berg, 811218-9876, behöver hemtjänst."}],
-             data_class=DataClass.KANSLIG)
+    hub.chat(
+        [{"role": "user", "content": "Sammanfatta: Anna Berg, 811218-9876, behöver hemtjänst."}],
+        data_class=DataClass.KANSLIG,
+    )
     assert b"811218-9876" not in openai_server.received_bytes
     with session_factory() as session:
         record = session.query(AuditRecord).filter(AuditRecord.org_id == org_id).one()
