@@ -133,7 +133,7 @@ def run_rtf(seconds: float) -> None:
     transcript = transcribe_file(path=path, transcribe=whisper, model=whisper.name)
     elapsed = time.perf_counter() - started
     text = " ".join(s.text for s in transcript.segments)
-    print(f"modell: {whisper.name} (int8, 2 trådar), laddning {load_s:.1f} s")
+    print(f"modell: {whisper.name} (int8, 2 trådar, beam {whisper.beam_size}), laddning {load_s:.1f} s")
     print(f"ljud: {seconds:.0f} s sammanhängande tal; transkribering {elapsed:.1f} s; RTF {elapsed / seconds:.3f}")
     print(f"segment: {len(transcript.segments)}; början: {text[:160]!r}")
 

@@ -140,11 +140,14 @@ class WhisperTranscriber:
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 2,
-        beam_size: int = 1,
+        beam_size: int = 5,
+        no_repeat_ngram_size: int = 3,
     ):
         self.model_dir = _checked_model_dir(model_dir)
         self.language = language
         self.beam_size = beam_size
+        # With temperature fixed at 0 there is no sampling fallback, so block repetition loops directly.
+        self.no_repeat_ngram_size = no_repeat_ngram_size
         self.name = f"faster-whisper:{self.model_dir.name}"
         try:
             from faster_whisper import WhisperModel
@@ -169,6 +172,7 @@ class WhisperTranscriber:
             language=self.language,
             task="transcribe",
             beam_size=self.beam_size,
+            no_repeat_ngram_size=self.no_repeat_ngram_size,
             temperature=0.0,
             condition_on_previous_text=False,
             vad_filter=True,
