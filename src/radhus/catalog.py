@@ -54,7 +54,7 @@ ROUTER_MODULES = [
 JOB_MODULES: list[str] = []
 
 # Each module exposes `install_demo(session, *, org_id, ctx) -> None`, run by `radhus serve --demo`.
-DEMO_MODULES: list[str] = []
+DEMO_MODULES: list[str] = ["radhus.knowledge.demo"]
 
 
 def job_handlers(ctx) -> dict:  # type: ignore[no-untyped-def]
