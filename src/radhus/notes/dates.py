@@ -68,6 +68,7 @@ def _valid(year: int | None, month: int, day: int) -> bool:
 def find_dates(text: str) -> list[FoundDate]:
     """All dates in the text, in order of appearance."""
     found: list[FoundDate] = []
+    y: int | None
     for m in _ISO.finditer(text):
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
         if _valid(y, mo, d):

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from radhus.notes.dates import FoundDate, find_dates, normalise_date
 from radhus.notes.models import (
@@ -239,6 +240,8 @@ def find_attendees(units: list[Unit], common: set[str]) -> tuple[list[str], list
 
 def _names_after_absence(text: str, common: set[str]) -> list[str]:
     m = _ABSENT.search(text)
+    if m is None:
+        return []
     before, after = text[: m.start()], text[m.end() :]
     if re.search(r"frånvarande", m.group(0), re.I) and names_in(after, common):
         return names_in(after, common)
@@ -314,9 +317,10 @@ def find_decisions(units: list[Unit]) -> list[tuple[str, list[int], str | None]]
             heading, decided_under_heading = text, False
         elif heading and len(_content_words(_topic(heading))) < 2 and not _DECISION_CUES.search(text):
             heading = f"{heading} {text}"
-        is_proposal = _PROPOSAL.search(text) and not _REFERENTIAL.search(text)
-        if is_proposal and not re.search(r"\bbeslut\s*:", text, re.I):
-            content = _PROPOSAL.search(text).group("content")
+        proposal_match = _PROPOSAL.search(text)
+        is_proposal = proposal_match is not None and not _REFERENTIAL.search(text)
+        if proposal_match is not None and is_proposal and not re.search(r"\bbeslut\s*:", text, re.I):
+            content = proposal_match.group("content")
             if len(_content_words(content)) >= 2 and not _JUSTER.search(text):
                 proposal = (content, unit.index)
             continue
@@ -457,7 +461,7 @@ def _key_sentences(units: list[Unit], section: TemplateSection, used: set[tuple[
 
 
 def _section_from_units(section: TemplateSection, chosen: list[Unit]) -> DraftSection:
-    sentences = [{"text": _tidy(u.text), "sources": [u.index]} for u in chosen]
+    sentences: list[dict[str, Any]] = [{"text": _tidy(u.text), "sources": [u.index]} for u in chosen]
     return DraftSection(
         key=section.key,
         title=section.title,
@@ -468,7 +472,7 @@ def _section_from_units(section: TemplateSection, chosen: list[Unit]) -> DraftSe
 
 
 def _listing(section: TemplateSection, items: list[tuple[str, list[int]]], *, numbered: bool) -> DraftSection:
-    sentences = [
+    sentences: list[dict[str, Any]] = [
         {"text": f"§ {n}. {text}" if numbered else text, "sources": sorted(set(sources))}
         for n, (text, sources) in enumerate(items, start=1)
     ]

@@ -109,7 +109,9 @@ def validate_fields_answer(data: Any, *, template: Template, count: int) -> tupl
     if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
         return None
     values, sources = {}, {}
-    raw_sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, dict):
+        raw_sources = {}
     for spec in template.fields:
         value = data["fields"].get(spec.key)
         if value is None or not _TYPE_CHECKS[spec.type](value):

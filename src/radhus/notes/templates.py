@@ -33,6 +33,8 @@ def _parse_field(raw: Any) -> TemplateField:
     key = _checked_key(_require(raw, "key", "fältets"), "fält")
     raw_type = raw.get("type")
     try:
+        if not isinstance(raw_type, str):
+            raise ValueError(f"{raw_type!r} is not a valid FieldType")
         field_type = FieldType(raw_type)
     except ValueError as exc:
         allowed = ", ".join(t.value for t in FieldType)

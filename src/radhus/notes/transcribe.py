@@ -61,11 +61,12 @@ class TranscriptionState:
 
 def _with_last_flag(windows: Iterator[AudioWindow]) -> Iterator[tuple[AudioWindow, bool]]:
     previous = next(windows, None)
+    if previous is None:
+        return
     for window in windows:
         yield previous, False
         previous = window
-    if previous is not None:
-        yield previous, True
+    yield previous, True
 
 
 def _owned_segments(segments: list[Segment], window: AudioWindow, *, is_last: bool, overlap_s: float):

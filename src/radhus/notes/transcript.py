@@ -101,6 +101,8 @@ def _parse_cues(body: str, *, webvtt: bool) -> list[Segment]:
         if timing is None:
             continue
         m = _CUE_TIME.match(lines[timing])
+        if m is None:  # cannot happen: `timing` is the index of a line that matched
+            continue
         start, end = _seconds(*m.groups()[:4]), _seconds(*m.groups()[4:])
         speaker, text = _cue_text(lines[timing + 1 :])
         segments.append(Segment(text=text, start=start, end=end, speaker=speaker))
@@ -177,7 +179,7 @@ def guess_language(text: str) -> tuple[str, float]:
     if not words:
         return "sv", 0.0
     scores = {lang: sum(w in set(stops.split()) for w in words) for lang, stops in _STOPWORDS.items()}
-    best = max(scores, key=scores.get)
+    best = max(scores, key=scores.__getitem__)
     return best, scores[best] / len(words)
 
 

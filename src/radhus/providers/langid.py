@@ -171,8 +171,8 @@ def _score_arabic_script(text: str) -> dict[str, float]:
 
 
 def _score_cyrillic(text: str) -> dict[str, float]:
-    ukrainian = sum(text.count(c) for c in "іїєґІЇЄҐ")
-    russian = sum(text.count(c) for c in "ыэъёЫЭЪЁ")
+    ukrainian: float = sum(text.count(c) for c in "іїєґІЇЄҐ")
+    russian: float = sum(text.count(c) for c in "ыэъёЫЭЪЁ")
     lowered = text.lower()
     ukrainian += 0.5 * sum(lowered.count(s) for s in ("ння", "ись", "ти ", "ться"))
     russian += 0.5 * sum(lowered.count(s) for s in ("ение", "ого ", "ать ", "ый ", "ий "))

@@ -198,7 +198,7 @@ class ProviderHub:
         return self._instances[key]
 
     def _build(self, capability: str, name: str, cfg: ProviderConfig | None) -> Any:
-        kw = {"transport": self._transport, "sleep": self._sleep}
+        transport, sleep = self._transport, self._sleep
         if cfg is None:
             if capability == Capability.EMBEDDINGS:
                 return self._builtin_embedder or BuiltinEmbedder()
@@ -206,8 +206,8 @@ class ProviderHub:
                 return EspeakTextToSpeech()
         else:
             builders = {
-                ("chat", "openai"): lambda: OpenAIChatProvider(name, cfg, **kw),
-                ("embeddings", "openai"): lambda: OpenAIEmbeddingProvider(name, cfg, **kw),
+                ("chat", "openai"): lambda: OpenAIChatProvider(name, cfg, transport=transport, sleep=sleep),
+                ("embeddings", "openai"): lambda: OpenAIEmbeddingProvider(name, cfg, transport=transport, sleep=sleep),
                 ("embeddings", "builtin"): lambda: (
                     self._builtin_embedder or BuiltinEmbedder(workers=cfg.workers, batch_size=cfg.batch_size)
                 ),

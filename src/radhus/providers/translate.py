@@ -119,14 +119,15 @@ class ApertiumTranslator:
         self.name = name
         self.config = config
         self.model = "apertium"
-        self.binary = shutil.which("apertium")
-        if not self.binary:
+        binary = shutil.which("apertium")
+        if not binary:
             raise ProviderError(
                 f"Översättningen {name} kräver programmet apertium "
                 "(apt-get install apertium apertium-swe-dan "
                 "apertium-swe-nor apertium-recursive).",
                 detail={"provider": name, "reason": "not_installed"},
             )
+        self.binary: str = binary
         wanted = {tuple(p.split("-")) for p in config.pairs} if config.pairs else set(APERTIUM_MODES)
         self.pairs = {pair: mode for pair, mode in APERTIUM_MODES.items() if pair in wanted}
 
