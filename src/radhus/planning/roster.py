@@ -433,7 +433,7 @@ def solve_roster(
         raise InvalidInput("Inget schema hittades inom tidsgränsen – öka tidsgränsen.")
     roster = _read_roster(model, solver)
     result = report(inp, roster)
-    result.status = "optimal" if status == cp_model.OPTIMAL else "godkänd lösning"
+    result.status = "optimal" if status == cp_model.OPTIMAL else "tidsgräns nådd (ej bevisat optimalt)"
     result.objective = round(solver.objective_value)
     if published is not None:
         result.changes = count_changes(published, roster)

@@ -156,14 +156,23 @@ def _period_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violati
     return out
 
 
+def employee_violations(inp: RosterInput, employee_id: str, row: list[str]) -> list[Violation]:
+    """Rule violations of one employee's row (hard and soft)."""
+    if len(row) != inp.days:
+        raise InvalidInput(f"Schemat saknar rad med {inp.days} dagar för {employee_id}.")
+    for sid in row:
+        if sid:
+            inp.shift(sid)
+    return _day_rules(inp, employee_id, row) + _rest_rules(inp, employee_id, row) + _period_rules(inp, employee_id, row)
+
+
 def check_roster_rules(inp: RosterInput, roster: dict[str, list[str]]) -> list[Violation]:
     """All rule violations of a roster, hard and soft."""
     out: list[Violation] = []
     for emp in inp.employees:
-        row = roster.get(emp.id)
-        if row is None or len(row) != inp.days:
-            raise InvalidInput(f"Schemat saknar rad med {inp.days} dagar för {emp.label}.")
-        out += _day_rules(inp, emp.id, row) + _rest_rules(inp, emp.id, row) + _period_rules(inp, emp.id, row)
+        if emp.id not in roster:
+            raise InvalidInput(f"Schemat saknar rad för {emp.label}.")
+        out += employee_violations(inp, emp.id, roster[emp.id])
     return out
 
 
@@ -176,8 +185,10 @@ def check_assignment_change(
         raise InvalidInput(f"Dag {day} ligger utanför perioden.")
     if shift_id:
         inp.shift(shift_id)
-    before = {v for v in check_roster_rules(inp, roster) if v.employee == employee_id and v.hard}
-    changed = {**roster, employee_id: [*roster[employee_id]]}
-    changed[employee_id][day] = shift_id
-    after = [v for v in check_roster_rules(inp, changed) if v.employee == employee_id and v.hard]
+    if employee_id not in roster:
+        raise InvalidInput(f"Schemat saknar rad för {employee_id}.")
+    before = {v for v in employee_violations(inp, employee_id, roster[employee_id]) if v.hard}
+    changed = [*roster[employee_id]]
+    changed[day] = shift_id
+    after = [v for v in employee_violations(inp, employee_id, changed) if v.hard]
     return [v.message for v in after if v not in before]
