@@ -1,6 +1,7 @@
 """Extract the Swedish UI strings from templates and Python code into the English catalog, keeping translations.
 
-Run: python scripts/update_catalog.py   (add missing English to scripts/translations_en.py first)
+Run: python scripts/update_catalog.py   (English lives in scripts/translations_en*.py: one file per domain,
+each with a dict EN = {swedish: english})
 """
 
 from pathlib import Path
@@ -16,13 +17,17 @@ def main() -> None:
     from radhus.web.i18n import interface_messages
 
     messages = interface_messages()
-    from translations_en import EN
+    translations: dict[str, str] = {}
+    for module_file in sorted(Path(__file__).parent.glob("translations_en*.py")):
+        namespace: dict = {}
+        exec(module_file.read_text(encoding="utf-8"), namespace)  # plain dict literals, our own files
+        translations.update(namespace["EN"])
 
     old = read_po(PO_FILE.open("rb")) if PO_FILE.exists() else Catalog(locale="en")
     catalog = Catalog(locale="en", project="Rådhus", fuzzy=False)
     for message in sorted(messages):
         previous = old.get(message)
-        catalog.add(message, EN.get(message) or (previous.string if previous else ""))
+        catalog.add(message, translations.get(message) or (previous.string if previous else ""))
     PO_FILE.parent.mkdir(parents=True, exist_ok=True)
     with PO_FILE.open("wb") as handle:
         write_po(handle, catalog, width=0, omit_header=False)

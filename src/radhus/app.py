@@ -1,6 +1,5 @@
 """The FastAPI application: wires settings, database, job worker and every domain's routes."""
 
-import importlib
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radhus import __version__
-from radhus.catalog import ROUTER_MODULES, job_handlers, load_all_models, nav_sections
+from radhus.catalog import ROUTER_MODULES, installed, job_handlers, load_all_models, nav_sections
 from radhus.core.db import make_engine, make_session_factory, migrate
 from radhus.core.errors import RadhusError
 from radhus.core.jobs import Worker
@@ -59,8 +58,7 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True,
     app.state.signer = URLSafeTimedSerializer(settings.signing_key(), salt="radhus-oidc")
     app.state.nav_sections = nav_sections()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module_name in ROUTER_MODULES:
-        module = importlib.import_module(module_name)
+    for module in installed(ROUTER_MODULES):
         app.include_router(module.router)
         if hasattr(module, "api"):
             app.include_router(module.api)

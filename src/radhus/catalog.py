@@ -1,12 +1,16 @@
-"""The platform's parts in one place: table modules, AI functions, job handlers and web routers.
+"""The platform's parts in one place: table modules, AI functions, job handlers, web routers and demo content.
 
-This is the only module that knows every domain; `core` never imports one.
+This is the only module that knows every domain; `core` never imports one. A listed domain module that does not
+exist (yet) is skipped; any other import error is raised.
 """
 
 import importlib
+from types import ModuleType
+from typing import Any
 
 from radhus.core.register import AIFunctionSpec
 
+# Modules whose SQLAlchemy tables belong to the schema.
 MODEL_MODULES = [
     "radhus.core.orgs",
     "radhus.core.auth",
@@ -14,65 +18,83 @@ MODEL_MODULES = [
     "radhus.core.audit",
     "radhus.core.register",
     "radhus.core.jobs",
+    "radhus.knowledge.tables",
+    "radhus.notes.tables",
+    "radhus.planning.tables",
 ]
 
+# Each module has `AI_FUNCTIONS: list[AIFunctionSpec]`.
 AI_FUNCTION_MODULES = [
     "radhus.knowledge.ai_functions",
-    "radhus.assistant.ai_functions",
     "radhus.notes.ai_functions",
     "radhus.planning.ai_functions",
-    "radhus.language.ai_functions",
 ]
 
-
-def load_all_models() -> None:
-    """Import every table module so that Base.metadata knows all tables."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-
-
-def all_ai_functions() -> list[AIFunctionSpec]:
-    """Every AI function the installed domains declare."""
-    specs: list[AIFunctionSpec] = []
-    for name in AI_FUNCTION_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        specs.extend(module.AI_FUNCTIONS)
-    return specs
-
-
-# Each module has `router` (pages) and optionally `api` (REST under /api/v1) and `NAV` (menu entries).
+# Each module has `router` (pages) and optionally `api` (REST under /api/v1) and `NAV` (menu entries
+# {path, label, description, roles}).
 ROUTER_MODULES = [
+    "radhus.knowledge.routes",
+    "radhus.notes.routes",
+    "radhus.planning.routes",
     "radhus.core.routes",
 ]
 
 # Each module exposes `handlers(ctx) -> dict[str, Handler]` for background jobs.
-JOB_MODULES: list[str] = []
+JOB_MODULES = [
+    "radhus.knowledge.jobs",
+    "radhus.notes.jobs",
+    "radhus.planning.jobs",
+]
 
 # Each module exposes `install_demo(session, *, org_id, ctx) -> None`, run by `radhus serve --demo`.
-DEMO_MODULES: list[str] = ["radhus.knowledge.demo"]
+DEMO_MODULES = [
+    "radhus.knowledge.demo",
+    "radhus.notes.demo",
+    "radhus.planning.demo",
+]
 
 
-def job_handlers(ctx) -> dict:  # type: ignore[no-untyped-def]
+def optional_import(name: str) -> ModuleType | None:
+    """Import a domain module, or None when that module does not exist."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def installed(names: list[str]) -> list[ModuleType]:
+    return [module for module in map(optional_import, names) if module is not None]
+
+
+def load_all_models() -> None:
+    """Import every table module so that Base.metadata knows all tables."""
+    installed(MODEL_MODULES)
+
+
+def all_ai_functions() -> list[AIFunctionSpec]:
+    """Every AI function the installed domains declare."""
+    return [spec for module in installed(AI_FUNCTION_MODULES) for spec in module.AI_FUNCTIONS]
+
+
+def job_handlers(ctx: Any) -> dict:
     """All job handlers of the installed domains, bound to the app context."""
     handlers: dict = {}
-    for name in JOB_MODULES:
-        handlers.update(importlib.import_module(name).handlers(ctx))
+    for module in installed(JOB_MODULES):
+        handlers.update(module.handlers(ctx))
     return handlers
 
 
+CORE_NAV = [
+    {"path": "/ai-register", "label": "AI-register", "roles": []},
+    {"path": "/jobb", "label": "Bakgrundsjobb", "roles": []},
+    {"path": "/granskning", "label": "Granskningslogg", "roles": ["revisor"]},
+    {"path": "/admin/anvandare", "label": "Användare", "roles": ["administrator"]},
+]
+
+
 def nav_sections() -> list[dict]:
-    """Menu entries: the core ones, then each domain's NAV list of {path, label, roles}."""
-    sections = [
-        {"path": "/ai-register", "label": "AI-register", "roles": []},
-        {"path": "/jobb", "label": "Bakgrundsjobb", "roles": []},
-        {"path": "/granskning", "label": "Granskningslogg", "roles": ["revisor"]},
-        {"path": "/admin/anvandare", "label": "Användare", "roles": ["administrator"]},
-    ]
-    for name in ROUTER_MODULES:
-        sections.extend(getattr(importlib.import_module(name), "NAV", []))
-    return sections
+    """Menu entries: each domain's NAV list first, then the core ones."""
+    sections = [item for module in installed(ROUTER_MODULES) for item in getattr(module, "NAV", [])]
+    return sections + CORE_NAV

@@ -93,6 +93,16 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'radhus.sqlite3').resolve()}"
 
+    def providers_config(self):  # type: ignore[no-untyped-def]
+        """The [providers.*] and [defaults] tables as a validated ProvidersConfig."""
+        from radhus.providers.config import ProvidersConfig
+
+        try:
+            return ProvidersConfig.model_validate({"providers": self.providers, "defaults": self.defaults})
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            raise ConfigError(f"Fel i modellkonfigurationen: {problems}") from exc
+
     def signing_key(self) -> str:
         """The configured secret key, or one generated once and kept in data_dir."""
         if self.secret_key.get_secret_value():

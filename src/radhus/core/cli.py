@@ -1,6 +1,5 @@
 """Core commands: init, serve, worker, config, audit, jobs, users."""
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -85,7 +84,7 @@ def serve(
 
 def _install_demo(current) -> None:  # type: ignore[no-untyped-def]
     from radhus.app import create_app
-    from radhus.catalog import DEMO_MODULES, all_ai_functions
+    from radhus.catalog import DEMO_MODULES, all_ai_functions, installed
 
     password = current.demo_password.get_secret_value()
     with db_session(current) as session:
@@ -100,9 +99,9 @@ def _install_demo(current) -> None:  # type: ignore[no-untyped-def]
         logins += ensure_demo_users(session, org=result.org, password=password)
         org_id = result.org.id
     ctx = create_app(current, start_worker=False).state.ctx
-    for module_name in DEMO_MODULES:
+    for module in installed(DEMO_MODULES):
         with db_session(current) as session:
-            importlib.import_module(module_name).install_demo(session, org_id=org_id, ctx=ctx)
+            module.install_demo(session, org_id=org_id, ctx=ctx)
     typer.echo(
         "Demo: Exempelkommun är upplagd. Logga in med (lösenord: "
         f"{password if password == 'demo-radhus' else 'RADHUS_DEMO_PASSWORD'}):"

@@ -131,17 +131,12 @@ def _alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
     return config
 
 
-def code_head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
-
-
-def database_revision(engine: Engine) -> str | None:
+def database_revisions(engine: Engine) -> set[str]:
+    """The schema revisions stamped in the database (one per migration branch)."""
     if not inspect(engine).has_table("alembic_version"):
-        return None
+        return set()
     with engine.connect() as conn:
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def migrate(engine: Engine) -> None:
@@ -151,11 +146,12 @@ def migrate(engine: Engine) -> None:
 
     check_connection(engine)
     config = _alembic_config(engine)
-    current = database_revision(engine)
     known = {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
-    if current is not None and current not in known:
+    unknown = database_revisions(engine) - known
+    if unknown:
         raise DatabaseError(
-            f"Databasen har schemaversion {current}, som denna version av Rådhus inte känner till. "
-            "Den är troligen skapad av en nyare version: uppgradera Rådhus i stället för att nedgradera databasen."
+            f"Databasen har schemaversion {', '.join(sorted(unknown))}, som denna version av Rådhus inte känner "
+            "till. Den är troligen skapad av en nyare version: uppgradera Rådhus i stället för att nedgradera "
+            "databasen."
         )
-    command.upgrade(config, "head")
+    command.upgrade(config, "heads")  # each domain's migrations form their own branch from the core

@@ -4,7 +4,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import Depends, Request
@@ -17,6 +17,9 @@ from radhus.core.errors import Forbidden, Unauthorized
 from radhus.core.jobs import Handler, Worker
 from radhus.settings import Settings
 from radhus.web import i18n
+
+if TYPE_CHECKING:
+    from radhus.providers.routing import ProviderHub
 
 SESSION_COOKIE = "radhus_session"
 CSRF_COOKIE = "radhus_csrf"
@@ -33,7 +36,20 @@ class AppContext:
     session_factory: sessionmaker[Session]
     job_handlers: dict[str, Handler] = field(default_factory=dict)
     worker: Worker | None = None
-    services: dict[str, Any] = field(default_factory=dict)  # e.g. the provider hub
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def provider_hub(self, session: Session, who: Principal) -> "ProviderHub":
+        """A provider hub for one caller: their organisation's policy, every call written to the audit chain."""
+        from radhus.core.audit import ai_call_recorder
+        from radhus.core.orgs import Organisation
+        from radhus.providers.routing import OrgPolicy, ProviderHub
+
+        org = session.get(Organisation, who.org_id)
+        policy = OrgPolicy(redact_then_send=bool(org and org.redact_then_send))
+        recorder = ai_call_recorder(self.session_factory, org_id=who.org_id, user_id=who.user_id,
+                                    username=who.username)  # fmt: skip
+        return ProviderHub(self.settings.providers_config(), audit=recorder, policy=policy, user=who.username,
+                           org=org.slug if org else None)  # fmt: skip
 
 
 def make_templates() -> Jinja2Templates:
