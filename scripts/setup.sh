@@ -12,6 +12,7 @@ if [ "$WITH_TEST_TOOLS" = "--test" ]; then
   command -v pg_ctlcluster >/dev/null || need_apt+=(postgresql)
   command -v chromium >/dev/null || need_apt+=(chromium)
   command -v npm >/dev/null || need_apt+=(npm)
+  command -v apertium >/dev/null || need_apt+=(apertium apertium-swe-dan apertium-swe-nor apertium-recursive)
 fi
 command -v espeak-ng >/dev/null || need_apt+=(espeak-ng)
 if [ ${#need_apt[@]} -gt 0 ]; then
