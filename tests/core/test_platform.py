@@ -150,3 +150,24 @@ def test_unknown_page_gives_swedish_error_page(client):
 def test_openapi_document_is_served(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/me" in spec["paths"]
+
+
+def test_several_municipalities_and_a_federation_in_one_installation(cli_env):
+    assert (
+        runner.invoke(
+            cli_app, ["orgs", "add", "goteborgsregionen", "--name", "Göteborgsregionen", "--kind", "forbund"]
+        ).exit_code
+        == 0
+    )
+    member = runner.invoke(
+        cli_app, ["orgs", "add", "molndal", "--name", "Mölndals stad", "--federation", "goteborgsregionen"]
+    )
+    assert member.exit_code == 0 and "admin@molndal" in member.output
+    listing = runner.invoke(cli_app, ["orgs", "list"]).output
+    assert "molndal" in listing and "(medlem i goteborgsregionen)" in listing
+    bad = runner.invoke(cli_app, ["orgs", "add", "x-kommun", "--name", "X", "--federation", "molndal"])
+    assert bad.exit_code == 2 and "inte ett kommunalförbund" in bad.output
+    unit = runner.invoke(cli_app, ["orgs", "add-unit", "Hemtjänst Centrum", "--org", "molndal"])
+    assert unit.exit_code == 0 and "Hemtjänst Centrum" in unit.output
+    wrong = runner.invoke(cli_app, ["orgs", "add-unit", "X", "--org", "finns-inte"])
+    assert wrong.exit_code == 2 and "finns inte" in wrong.output

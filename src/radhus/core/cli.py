@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from radhus.core import audit, auth, jobs
+from radhus.core import audit, auth, jobs, orgs
 from radhus.core.bootstrap import DEFAULT_ORG_SLUG, ensure_demo_users, init_installation
 from radhus.core.cli_support import (
     cli_principal,
@@ -16,12 +16,14 @@ from radhus.core.cli_support import (
     session_factory,
     settings,
 )
+from radhus.core.errors import InvalidInput
 from radhus.settings import masked_settings
 
 config_app = typer.Typer(help="Visa konfigurationen.", no_args_is_help=True)
 audit_app = typer.Typer(help="Granskningsloggen.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Bakgrundsjobb.", invoke_without_command=True)
 users_app = typer.Typer(help="Användare.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Organisationer (kommuner och kommunalförbund) och deras enheter.", no_args_is_help=True)
 
 
 def register(root: typer.Typer) -> None:
@@ -32,6 +34,7 @@ def register(root: typer.Typer) -> None:
     root.add_typer(audit_app, name="audit")
     root.add_typer(jobs_app, name="jobs")
     root.add_typer(users_app, name="users")
+    root.add_typer(orgs_app, name="orgs")
 
 
 @friendly_errors
@@ -251,3 +254,97 @@ def users_add(
             detail={"username": user.username},
         )
         typer.echo(f"Användaren {user.username} skapad.")
+
+
+@orgs_app.command("add")
+@friendly_errors
+def orgs_add(
+    slug: str,
+    name: Annotated[str, typer.Option(help="Organisationens namn.")],
+    kind: Annotated[str, typer.Option(help="kommun eller forbund.")] = "kommun",
+    federation: Annotated[str | None, typer.Option(help="Kommunalförbundet som organisationen tillhör.")] = None,
+) -> None:
+    """Lägg till en organisation i installationen, med en egen administratör."""
+    from radhus.catalog import all_ai_functions
+
+    if kind not in {k.value for k in orgs.OrgKind}:
+        raise InvalidInput(f"Okänd organisationstyp '{kind}': välj kommun eller forbund.")
+    current = settings()
+    with db_session(current) as session:
+        org = orgs.create_organisation(
+            session, slug=slug, name=name, kind=orgs.OrgKind(kind), federation_slug=federation
+        )
+        result = init_installation(
+            session,
+            org_slug=org.slug,
+            org_name=name,
+            admin_password=current.admin_password.get_secret_value(),
+            specs=all_ai_functions(),
+        )
+        typer.echo(f"Organisation {org.name} ({org.slug}) skapad. Administratör: {result.admin.username}")
+        if result.admin_password:
+            typer.echo(f"Lösenord (visas bara nu): {result.admin_password}")
+
+
+@orgs_app.command("list")
+@friendly_errors
+def orgs_list() -> None:
+    """Lista organisationerna i installationen."""
+    with db_session() as session:
+        by_id = {o.id: o for o in orgs.list_organisations(session)}
+        for org in by_id.values():
+            parent = by_id[org.federation_id].slug if org.federation_id in by_id else ""
+            typer.echo(f"{org.slug:24} {org.kind:8} {org.name}" + (f"  (medlem i {parent})" if parent else ""))
+
+
+@orgs_app.command("add-unit")
+@friendly_errors
+def orgs_add_unit(name: str, org: Annotated[str, typer.Option(help="Organisationens kod.")]) -> None:
+    """Lägg till en enhet (t.ex. ett hemtjänstområde eller en skola) i en organisation."""
+    with db_session() as session:
+        org_row, admin = cli_principal(session, org_slug=org)
+        unit = orgs.create_unit(session, org_id=org_row.id, name=name)
+        audit.append(
+            session,
+            kind=audit.AuditKind.ADMIN_CHANGE,
+            action="unit.create",
+            org_id=org_row.id,
+            user_id=admin.user_id,
+            username=admin.username,
+            detail={"unit": name},
+        )
+        typer.echo(f"Enheten {unit.name} skapad.")
+
+
+@orgs_app.command("oidc")
+@friendly_errors
+def orgs_oidc(
+    org: Annotated[str, typer.Option(help="Organisationens kod.")],
+    issuer: Annotated[str, typer.Option(help="OIDC-utfärdare, t.ex. https://login.microsoftonline.com/<tenant>/v2.0")],
+    client_id: Annotated[str, typer.Option(help="Klient-id hos inloggningstjänsten.")],
+    secret_env: Annotated[str, typer.Option(help="Miljövariabel som innehåller klienthemligheten.")] = "",
+    roles: Annotated[str, typer.Option(help="Roller för nya användare, kommaseparerade.")] = "medarbetare",
+) -> None:
+    """Koppla en organisations inloggning till en OIDC-tjänst (t.ex. Microsoft Entra ID)."""
+    from radhus.core import oidc
+
+    with db_session() as session:
+        org_row, admin = cli_principal(session, org_slug=org)
+        oidc.configure(
+            session,
+            org_id=org_row.id,
+            issuer=issuer,
+            client_id=client_id,
+            client_secret_env=secret_env,
+            default_roles=roles,
+        )
+        audit.append(
+            session,
+            kind=audit.AuditKind.ADMIN_CHANGE,
+            action="oidc.configure",
+            org_id=org_row.id,
+            user_id=admin.user_id,
+            username=admin.username,
+            detail={"issuer": issuer, "client_id": client_id},
+        )
+        typer.echo(f"Inloggning via {issuer} är aktiverad för {org_row.slug}: /login/oidc/{org_row.slug}")

@@ -46,10 +46,14 @@ class AppContext:
 
         org = session.get(Organisation, who.org_id)
         policy = OrgPolicy(redact_then_send=bool(org and org.redact_then_send))
-        recorder = ai_call_recorder(self.session_factory, org_id=who.org_id, user_id=who.user_id,
-                                    username=who.username)  # fmt: skip
-        return ProviderHub(self.settings.providers_config(), audit=recorder, policy=policy, user=who.username,
-                           org=org.slug if org else None)  # fmt: skip
+        recorder = ai_call_recorder(self.session_factory, org_id=who.org_id, user_id=who.user_id, username=who.username)
+        return ProviderHub(
+            self.settings.providers_config(),
+            audit=recorder,
+            policy=policy,
+            user=who.username,
+            org=org.slug if org else None,
+        )
 
 
 def make_templates() -> Jinja2Templates:
