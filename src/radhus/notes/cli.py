@@ -1,74 +1,32 @@
-"""`radhus notes ...`: transcribe, draft, approve, list and export notes."""
+"""`radhus notes ...`: transcribe, draft, list, approve, export and apply retention, on the database."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
+from typing import Any
 
 import typer
+from sqlalchemy import select
 
-from radhus.core.errors import InvalidInput, ProviderError, RadhusError
-from radhus.notes.audio import DEFAULT_MAX_DURATION_S, check_audio_path
-from radhus.notes.crypto import key_from_setting, new_key
-from radhus.notes.export import FORMATS, export_note
-from radhus.notes.review import approve, create_note, mark_exported
-from radhus.notes.service import draft_note, transcribe_recording
-from radhus.notes.store import EncryptedFileStore
-from radhus.notes.templates import get_template
-from radhus.notes.transcribe import MODEL_DIR_SETTING, WhisperTranscriber
+from radhus.core import audit
+from radhus.core.audit import AuditKind
+from radhus.core.auth import Role, User, principal_for
+from radhus.core.cli_support import cli_principal, db_session, echo_json, friendly_errors, settings
+from radhus.core.errors import Forbidden, InvalidInput, NotFound
+from radhus.core.privacy import redact
+from radhus.notes import workflow
+from radhus.notes.audio import check_audio_path
+from radhus.notes.export import FORMATS
+from radhus.notes.service import transcribe_recording
+from radhus.notes.transcribe import ChunkTranscriber, WhisperTranscriber, from_provider
 from radhus.notes.transcript import read_transcript
 
-KEY_SETTING = "RADHUS_NOTES_KEY"
-DATA_DIR_SETTING = "RADHUS_DATA_DIR"
-MAX_MINUTES_SETTING = "RADHUS_NOTES_MAX_AUDIO_MINUTES"
 
+def _hub(session, who):  # type: ignore[no-untyped-def]
+    """The provider hub for a CLI caller (every model call audited)."""
+    from radhus.app import create_app
 
-def _fail(exc: RadhusError) -> None:
-    typer.echo(f"Fel: {exc.message}", err=True)
-    raise typer.Exit(code=2 if isinstance(exc, InvalidInput) else 1)
-
-
-def _data_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_SETTING) or "radhus-data")
-
-
-def _key(data_dir: Path) -> bytes:
-    """The notes key from RADHUS_NOTES_KEY, else a key file generated once under the data directory."""
-    configured = os.environ.get(KEY_SETTING)
-    if configured:
-        return key_from_setting(configured)
-    key_file = data_dir / "keys" / "notes.key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key_file.write_bytes(new_key())
-        key_file.chmod(0o600)
-    return key_file.read_bytes()
-
-
-def store() -> EncryptedFileStore:
-    """The file store for notes under RADHUS_DATA_DIR/notes."""
-    data_dir = _data_dir()
-    return EncryptedFileStore(data_dir / "notes", key=_key(data_dir))
-
-
-def _chat_for(provider: str | None):
-    if provider:
-        raise ProviderError(
-            f'Chattleverantören "{provider}" är inte konfigurerad. Lägg till den under [providers.chat.{provider}] '
-            "i radhus.toml, eller utelämna --provider för att använda det inbyggda utdragsbaserade utkastet."
-        )
-    return None
-
-
-def _max_duration() -> float:
-    raw = os.environ.get(MAX_MINUTES_SETTING)
-    if not raw:
-        return DEFAULT_MAX_DURATION_S
-    try:
-        return float(raw) * 60
-    except ValueError as exc:
-        raise InvalidInput(f"{MAX_MINUTES_SETTING} ska vara ett antal minuter.") from exc
+    return create_app(settings(), start_worker=False).state.ctx.provider_hub(session, who)
 
 
 def register(root: typer.Typer) -> None:
@@ -77,98 +35,153 @@ def register(root: typer.Typer) -> None:
     root.add_typer(notes, name="notes")
 
     @notes.command("transcribe")
+    @friendly_errors
     def transcribe_cmd(
-        audio: Path = typer.Argument(..., help="Ljud- eller videofil (wav, mp3, m4a, ogg, webm, mp4)."),
-        org: str = typer.Option(..., "--org", help="Organisationen."),
-        provider: str | None = typer.Option(None, "--provider", help="Talleverantör (standard: Whisper-mappen)."),
+        audio_file: Path = typer.Argument(..., help="Ljud- eller videofil (wav, mp3, m4a, ogg, webm, mp4)."),
+        org: str = typer.Option(..., "--org", help="Organisationens kod."),
+        provider: str | None = typer.Option(
+            None,
+            "--provider",
+            help="Talleverantör i radhus.toml (standard: Whisper-mappen i RADHUS_WHISPER_MODEL_DIR).",
+        ),  # fmt: skip
         as_json: bool = typer.Option(False, "--json", help="Skriv ut JSON."),
     ) -> None:
-        """Transkribera en inspelning."""
-        try:
-            if provider not in (None, "whisper", "lokal"):
-                raise ProviderError(f'Talleverantören "{provider}" är inte konfigurerad. Ange {MODEL_DIR_SETTING}.')
-            check_audio_path(audio)
-            transcriber = WhisperTranscriber(os.environ.get(MODEL_DIR_SETTING))
+        """Transkribera en inspelning (skrivs inte till databasen; anropet loggas)."""
+        current = settings()
+        check_audio_path(audio_file)
+        with db_session(current) as session:
+            org_row, who = cli_principal(session, org_slug=org)
+            transcriber: ChunkTranscriber
+            if provider:
+                hub = _hub(session, who)
+                name, cfg = hub.resolve("speech", provider)
+
+                class _Audited:
+                    def transcribe(self, data: bytes, language: str = "sv") -> Any:
+                        return hub.transcribe(
+                            data, data_class=workflow.DATA_CLASS, language=language, provider=name,
+                            function="notes.transcribe",
+                        )  # fmt: skip
+
+                transcriber, model = from_provider(_Audited()), (cfg.model if cfg and cfg.model else name)
+            else:
+                whisper = WhisperTranscriber(current.whisper_model_dir)
+                transcriber, model = whisper, whisper.name
             transcript = transcribe_recording(
-                path=audio, transcriber=transcriber, model=transcriber.name, max_duration_s=_max_duration()
+                path=audio_file, transcriber=transcriber, model=model, max_duration_s=workflow.max_duration_s(current)
             )
-        except RadhusError as exc:
-            _fail(exc)
+            if not provider:
+                text = "\n".join(s.text for s in transcript.segments)
+                audit.append(
+                    session, kind=AuditKind.AI_CALL, action="speech", org_id=org_row.id, user_id=who.user_id,
+                    username=who.username, function="notes.transcribe", provider="faster-whisper", model=model,
+                    data_class=workflow.DATA_CLASS, output_text=text, excerpt=redact(text[:400]).text[:200],
+                    detail={"segments": len(transcript.segments), "file": audio_file.name},
+                )  # fmt: skip
         if as_json:
-            typer.echo(json.dumps(transcript.to_dict(), ensure_ascii=False))
+            echo_json(transcript.to_dict())
         else:
             for seg in transcript.segments:
-                typer.echo(f"[{seg.start:7.1f}–{seg.end:7.1f}] {seg.text}")
+                typer.echo(f"[{seg.start or 0:7.1f}–{seg.end or 0:7.1f}] {seg.text}")
 
     @notes.command("draft")
+    @friendly_errors
     def draft_cmd(
-        org: str = typer.Option(..., "--org", help="Organisationen."),
+        org: str = typer.Option(..., "--org", help="Organisationens kod."),
         template: str = typer.Option(..., "--template", help="Mallens namn, t.ex. protokoll."),
         transcript: Path = typer.Option(..., "--transcript", help="Transkription (text, VTT, SRT eller JSON)."),
         provider: str | None = typer.Option(None, "--provider", help="Chattleverantör (standard: inbyggt utdrag)."),
+        title: str = typer.Option("", "--title", help="Rubrik i anteckningslistan."),
         as_json: bool = typer.Option(False, "--json", help="Skriv ut JSON."),
     ) -> None:
-        """Skapa ett utkast enligt en mall från en transkription och spara det för granskning."""
-        try:
-            segments = read_transcript(transcript)
-            draft = draft_note(segments=segments, template=get_template(template), chat=_chat_for(provider))
-            note = create_note(org=org, draft=draft)
-            store().save(note)
-        except RadhusError as exc:
-            _fail(exc)
+        """Skapa ett utkast enligt en mall från en transkription och spara det (krypterat) för granskning."""
+        current = settings()
+        segments = read_transcript(transcript)
+        with db_session(current) as session:
+            _, who = cli_principal(session, org_slug=org)
+            hub = _hub(session, who)
+            loaded = workflow.create_from_transcript(
+                session, who=who, key=workflow.notes_key(current), segments=segments, template=template,
+                title=title or transcript.stem, hub=hub, provider=provider,
+            )  # fmt: skip
+            note_id, draft = loaded.row.id, loaded.note.draft
         if as_json:
-            typer.echo(json.dumps({"id": note.id, **draft.to_dict()}, ensure_ascii=False))
+            echo_json({"id": note_id, **draft.to_dict()})
         else:
-            typer.echo(f"{draft.notice}\nId: {note.id}")
+            typer.echo(f"{draft.notice}\nId: {note_id}")
             for section in draft.sections:
                 typer.echo(f"\n{section.title}\n{section.text}")
 
-    @notes.command("approve")
-    def approve_cmd(
-        note_id: str = typer.Argument(..., help="Anteckningens id."),
-        org: str = typer.Option(..., "--org", help="Organisationen."),
-        user: str = typer.Option(..., "--user", help="Granskarens namn."),
-        role: list[str] = typer.Option([], "--role", help="Användarens roller (granskare krävs)."),
-    ) -> None:
-        """Godkänn en anteckning (kräver rollen granskare)."""
-        try:
-            notes_store = store()
-            note = notes_store.load(org=org, note_id=note_id)
-            event = approve(note=note, user=user, roles=set(role))
-            notes_store.save(note)
-        except RadhusError as exc:
-            _fail(exc)
-        typer.echo(json.dumps(event, ensure_ascii=False))
-
     @notes.command("list")
-    def list_cmd(org: str = typer.Option(..., "--org", help="Organisationen.")) -> None:
+    @friendly_errors
+    def list_cmd(
+        org: str = typer.Option(..., "--org", help="Organisationens kod."),
+        as_json: bool = typer.Option(False, "--json", help="Skriv ut JSON."),
+    ) -> None:
         """Lista organisationens anteckningar."""
-        try:
-            notes_store = store()
-            rows = [notes_store.load(org=org, note_id=i) for i in notes_store.list_ids(org=org)]
-        except RadhusError as exc:
-            _fail(exc)
-        for note in rows:
-            typer.echo(f"{note.id}\t{note.draft.template}\t{note.state.value}\t{note.created_at}")
+        with db_session() as session:
+            org_row, _ = cli_principal(session, org_slug=org)
+            rows = [
+                {"id": r.id, "title": r.title, "template": r.template, "status": r.status,
+                 "created_at": r.created_at.isoformat(timespec="seconds"), "approved_by": r.approved_by_name}
+                for r in workflow.list_notes(session, org_id=org_row.id)
+            ]  # fmt: skip
+        if as_json:
+            echo_json(rows)
+            return
+        for row in rows:
+            typer.echo(f"{row['id']}\t{row['template']}\t{row['status']}\t{row['created_at']}\t{row['title']}")
+        if not rows:
+            typer.echo("Inga anteckningar.")
+
+    @notes.command("approve")
+    @friendly_errors
+    def approve_cmd(
+        note_id: int = typer.Argument(..., help="Anteckningens id."),
+        org: str = typer.Option(..., "--org", help="Organisationens kod."),
+        user: str = typer.Option(..., "--user", help="Användarnamnet för den granskare som godkänner."),
+    ) -> None:
+        """Godkänn en anteckning som en namngiven användare med rollen granskare (loggas)."""
+        current = settings()
+        with db_session(current) as session:
+            org_row, _ = cli_principal(session, org_slug=org)
+            row = session.scalar(select(User).where(User.org_id == org_row.id, User.username == user))
+            if row is None or not row.active:
+                raise NotFound(f"Användaren {user} finns inte i organisationen {org}.")
+            reviewer = principal_for(row, via="cli")
+            if not reviewer.has_role(Role.REVIEWER):
+                raise Forbidden(f"Användaren {user} har inte rollen granskare och kan inte godkänna anteckningar.")
+            event = workflow.approve(
+                session, who=reviewer, key=workflow.notes_key(current), note_id=note_id, settings=current
+            )
+        echo_json(event)
 
     @notes.command("export")
+    @friendly_errors
     def export_cmd(
-        note_id: str = typer.Argument(..., help="Anteckningens id."),
-        org: str = typer.Option(..., "--org", help="Organisationen."),
+        note_id: int = typer.Argument(..., help="Anteckningens id."),
+        org: str = typer.Option(..., "--org", help="Organisationens kod."),
         fmt: str = typer.Option(..., "--format", help=f"Format: {'|'.join(FORMATS)}."),
         out: Path = typer.Option(..., "--out", help="Fil att skriva."),
     ) -> None:
         """Exportera en anteckning; ej godkända anteckningar märks som utkast."""
-        try:
-            notes_store = store()
-            note = notes_store.load(org=org, note_id=note_id)
-            data = export_note(note=note, fmt=fmt)
-            out.write_bytes(data)
-            mark_exported(note=note, user=os.environ.get("USER", "cli"), fmt=fmt)
-            notes_store.save(note)
-        except RadhusError as exc:
-            _fail(exc)
-        except OSError as exc:
-            typer.echo(f"Fel: filen {out} kunde inte skrivas ({exc.strerror}).", err=True)
-            raise typer.Exit(code=1) from exc
+        current = settings()
+        with db_session(current) as session:
+            _, who = cli_principal(session, org_slug=org)
+            data, _name, _media = workflow.export(
+                session, who=who, key=workflow.notes_key(current), note_id=note_id, fmt=fmt
+            )
+            try:
+                out.write_bytes(data)
+            except OSError as exc:
+                raise InvalidInput(f"Filen {out} kunde inte skrivas ({exc.strerror}).") from exc
         typer.echo(str(out))
+
+    @notes.command("retention")
+    @friendly_errors
+    def retention_cmd() -> None:
+        """Radera ljud för godkända anteckningar och ljud äldre än gallringstiden (notes_retention_days)."""
+        current = settings()
+        with db_session(current) as session:
+            removed = workflow.apply_retention(session, settings=current)
+        typer.echo(f"{len(removed)} inspelningar raderades.")

@@ -350,7 +350,7 @@ def approve(session: Session, *, who: Principal, key: bytes, note_id: int, setti
         username=who.username,
         function="notes.draft",
         data_class=loaded.row.data_class,
-        detail={k: event[k] for k in ("note_id", "template", "method", "edits")},
+        detail={"note_id": loaded.row.id, **{k: event[k] for k in ("template", "method", "edits")}},
     )
     for recording in recordings(session, org_id=who.org_id, note_id=loaded.row.id):
         delete_audio(recording, settings=settings)
