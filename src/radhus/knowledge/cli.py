@@ -1,48 +1,41 @@
-"""Knowledge commands: `radhus ingest`, `radhus search`, `radhus ask`, `radhus eval` (file-based embedded store)."""
+"""Knowledge commands on the platform database: `radhus ingest`, `radhus search`, `radhus ask`, `radhus eval`.
+
+Each command acts for the organisation named with --org (as its administrator); collections are looked up in
+that organisation only, so another organisation's collection answers "Samlingen X finns inte." (exit 2).
+"""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
+from typing import Any
 
 import typer
+from sqlalchemy import select
 
+from radhus.core import cli_support, jobs
+from radhus.core.cli_support import echo_json, friendly_errors
+from radhus.core.db import transaction
 from radhus.core.errors import InvalidInput, RadhusError
-from radhus.knowledge import service
-from radhus.knowledge.evaluation import load_qa
-
-ENV_DATA_DIR = "RADHUS_DATA_DIR"
-ENV_EMBEDDER = "RADHUS_KNOWLEDGE_EMBEDDER"  # "builtin" (default) or "none" for lexical-only
-
-
-def _store() -> service.KnowledgeStore:
-    data_dir = Path(os.environ.get(ENV_DATA_DIR, "./radhus-data"))
-    embedder = None
-    if os.environ.get(ENV_EMBEDDER, "builtin").lower() != "none":
-        from radhus.knowledge.embed import default_embedder
-
-        embedder = default_embedder()
-    return service.KnowledgeStore(data_dir=data_dir, embedder=embedder)
+from radhus.knowledge import jobs as knowledge_jobs
+from radhus.knowledge import platform, service
+from radhus.knowledge.answer import answer_question
+from radhus.knowledge.evaluation import evaluate, load_qa
+from radhus.knowledge.tables import Document
+from radhus.web.deps import AppContext
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"Fel: {message}", err=True)
-    raise typer.Exit(code=2)
+def _context() -> AppContext:
+    settings = cli_support.settings()
+    return AppContext(settings=settings, session_factory=cli_support.session_factory(settings))
 
 
-def _print(data: dict) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False))
+def _close(ctx: AppContext) -> None:
+    store = ctx.services.get(platform.STORE_KEY)
+    if store is not None:
+        store.close()
 
 
-def _check_provider(provider: str | None) -> None:
-    if provider:
-        raise InvalidInput(
-            f'Leverantören "{provider}" kan inte användas här ännu: chattleverantörer är inte kopplade till '
-            "kunskapsbanken. Utelämna --provider för ett extraktivt svar."
-        )
-
-
+@friendly_errors
 def ingest(
     paths: list[Path] = typer.Argument(..., help="Filer eller mappar att läsa in."),
     org: str = typer.Option(..., "--org", help="Organisation."),
@@ -51,29 +44,55 @@ def ingest(
     json_output: bool = typer.Option(False, "--json", help="Skriv rapporten som JSON."),
 ) -> None:
     """Läs in dokument i en samling; avslutar med felkod om någon fil inte kunde läsas in."""
-    store = _store()
+    ctx = _context()
+    unreadable: list[tuple[str, str]] = []
     try:
-        report = service.ingest_paths(store=store, org=org, collection=collection, paths=paths, data_class=data_class)
-    except RadhusError as exc:
-        _fail(exc.message)
+        with transaction(ctx.session_factory) as session:
+            _, who = cli_support.cli_principal(session, org_slug=org)
+            target = platform.ensure_collection(session, who, name=collection, data_class=data_class)
+            ids = []
+            for path in service.expand_paths(paths):
+                try:
+                    document = platform.add_local_file(session, who, settings=ctx.settings, collection=target,
+                                                       path=path)  # fmt: skip
+                    ids.append(document.id)
+                except InvalidInput as exc:
+                    unreadable.append((str(path), exc.message))
+            if ids:
+                jobs.enqueue(session, org_id=who.org_id, kind=knowledge_jobs.INGEST, user_id=who.user_id,
+                             title=f"Läs in {len(ids)} dokument i {target.name}",
+                             payload={"document_ids": ids})  # fmt: skip
+            collection_id, collection_name = target.id, target.name
+        jobs.run_until_idle(ctx.session_factory, knowledge_jobs.handlers(ctx), backoff_seconds=0)
+        with ctx.session_factory() as session:
+            rows = list(session.scalars(select(Document).where(Document.id.in_(ids)).order_by(Document.id)))
+            results: list[dict[str, Any]] = [
+                {"path": d.source, "ok": d.status == "indexed", "document_id": d.id, "chunks": d.chunks,
+                 "pages": d.pages, "error": d.error if d.status != "indexed" else "",
+                 "warnings": [d.error] if d.status == "indexed" and d.error else []}
+                for d in rows
+            ] + [{"path": p, "ok": False, "document_id": None, "chunks": 0, "pages": None, "error": e,
+                  "warnings": []} for p, e in unreadable]  # fmt: skip
     finally:
-        store.close()
+        _close(ctx)
+    failed = [r for r in results if not r["ok"]]
     if json_output:
-        _print(report.as_dict())
+        echo_json({"collection_id": collection_id, "collection": collection_name, "files": results,
+                   "failed": len(failed)})  # fmt: skip
     else:
-        ok = len(report.files) - len(report.failed)
-        typer.echo(f"{ok} av {len(report.files)} filer inlästa i {report.collection_id} ({report.seconds:.1f} s).")
-        for result in report.files:
-            for warning in result.warnings:
-                typer.echo(f"Varning: {warning}", err=True)
-    for result in report.failed:
-        typer.echo(f"Misslyckades: {result.path}: {result.error}", err=True)
-    if report.failed or not report.files:
-        if not report.files:
+        typer.echo(f"{len(results) - len(failed)} av {len(results)} filer inlästa i {collection_name}.")
+        for r in results:
+            for warning in r["warnings"]:
+                typer.echo(f"Varning: {r['path']}: {warning}", err=True)
+    for r in failed:
+        typer.echo(f"Misslyckades: {r['path']}: {r['error']}", err=True)
+    if failed or not results:
+        if not results:
             typer.echo("Fel: inga filer att läsa in.", err=True)
         raise typer.Exit(code=1)
 
 
+@friendly_errors
 def search(
     question: str = typer.Argument(None, help="Frågan."),
     org: str = typer.Option(..., "--org"),
@@ -83,56 +102,66 @@ def search(
     batch: Path = typer.Option(None, "--batch", help='JSONL-fil med {"id":..., "question":...} per rad.'),
 ) -> None:
     """Sök i en samling."""
-    store = _store()
+    ctx = _context()
     try:
-        for row in _questions(question, batch):
-            hits = service.search_collection(
-                store=store, org=org, collection=collection, question=row["question"], top_k=top_k
-            )
-            results = [service.hit_json(h, rank=i) for i, h in enumerate(hits, start=1)]
-            if json_output or batch:
-                _print({"id": row["id"], "results": results} if batch else {"results": results})
-            else:
-                for r in results:
-                    typer.echo(f"{r['rank']}. {r['document']} ({r['score']:.4f})\n   {r['text'][:200]}")
-    except RadhusError as exc:
-        _fail(exc.message)
+        rows = _questions(question, batch)
+        with transaction(ctx.session_factory) as session:
+            _, who = cli_support.cli_principal(session, org_slug=org)
+            target = platform.collection_by_name(session, who, collection)
+            store = platform.shared_store(ctx.settings, ctx.services)
+            for row in rows:
+                hits = platform.search(store=store, collections=[target], question=row["question"], top_k=top_k)
+                results = [service.hit_json(h, rank=i) for i, h in enumerate(hits, start=1)]
+                if json_output or batch:
+                    echo_json({"id": row["id"], "results": results} if batch else {"results": results})
+                else:
+                    for r in results:
+                        typer.echo(f"{r['rank']}. {r['document']} ({r['score']:.4f})\n   {r['text'][:200]}")
     finally:
-        store.close()
+        _close(ctx)
 
 
+@friendly_errors
 def ask(
     question: str = typer.Argument(None, help="Frågan."),
     org: str = typer.Option(..., "--org"),
     collection: str = typer.Option(None, "--collection"),
-    assistant: str = typer.Option(None, "--assistant"),
-    provider: str = typer.Option(None, "--provider"),
+    assistant: str = typer.Option(None, "--assistant", help="Assistentens kortnamn eller namn."),
+    provider: str = typer.Option(None, "--provider", help="Chattleverantör ur radhus.toml."),
     json_output: bool = typer.Option(False, "--json"),
     batch: Path = typer.Option(None, "--batch"),
 ) -> None:
-    """Ställ en fråga till en samling och få ett svar med källor."""
-    store = _store()
+    """Ställ en fråga till en samling eller assistent och få ett svar med källor."""
+    ctx = _context()
     try:
-        if assistant:
-            raise InvalidInput("Assistenter är inte kopplade ännu; använd --collection.")
-        if not collection:
-            raise InvalidInput("Ange --collection eller --assistant.")
-        _check_provider(provider)
-        for row in _questions(question, batch):
-            answer = service.ask_collection(store=store, org=org, collection=collection, question=row["question"])
-            data = answer.as_json()
-            if json_output or batch:
-                _print({"id": row["id"], **data} if batch else data)
-            else:
-                typer.echo(answer.answer)
-                for c in answer.citations:
-                    typer.echo(f"[{c.number}] {c.document} {c.location}".rstrip())
-    except RadhusError as exc:
-        _fail(exc.message)
+        rows = _questions(question, batch)
+        if bool(collection) == bool(assistant):
+            raise InvalidInput("Ange antingen --collection eller --assistant.")
+        with transaction(ctx.session_factory) as session:
+            _, who = cli_support.cli_principal(session, org_slug=org)
+            helper = platform.assistant_by_name(session, who, assistant) if assistant else None
+            targets = (
+                [platform.get_collection(session, who, int(c)) for c in helper.collection_ids]
+                if helper
+                else [platform.collection_by_name(session, who, collection)]
+            )
+            hub = ctx.provider_hub(session, who)
+            store = platform.shared_store(ctx.settings, ctx.services)
+            for row in rows:
+                result = platform.ask(session, who, store=store, collections=targets, question=row["question"],
+                                      hub=hub, provider=provider, assistant=helper)  # fmt: skip
+                data = result.answer.as_json()
+                if json_output or batch:
+                    echo_json({"id": row["id"], **data} if batch else data)
+                else:
+                    typer.echo(result.answer.answer)
+                    for c in result.answer.citations:
+                        typer.echo(f"[{c.number}] {c.document} {c.location}".rstrip())
     finally:
-        store.close()
+        _close(ctx)
 
 
+@friendly_errors
 def eval_command(
     org: str = typer.Option(..., "--org"),
     collection: str = typer.Option(..., "--collection"),
@@ -140,24 +169,30 @@ def eval_command(
     json_output: bool = typer.Option(False, "--json"),
 ) -> None:
     """Utvärdera sökning och avståenden: recall@1/5/10, MRR@10."""
-    store = _store()
+    ctx = _context()
     try:
-        report = service.evaluate_collection(store=store, org=org, collection=collection, qa_path=qa)
-    except RadhusError as exc:
-        _fail(exc.message)
+        with transaction(ctx.session_factory) as session:
+            _, who = cli_support.cli_principal(session, org_slug=org)
+            target = platform.collection_by_name(session, who, collection)
+        store = platform.shared_store(ctx.settings, ctx.services)
+        index = store.index(org=platform.org_key(target.org_id))
+        try:
+            qa_rows = load_qa(qa)
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"Frågefilen {qa} kan inte läsas: {exc}") from exc
+        report = evaluate(
+            qa=qa_rows,
+            search=lambda q: index.search(q, [target.index_key], 10),
+            answer=lambda q: answer_question(question=q, index=index, collection_ids=[target.index_key]),
+        )
+    except RadhusError:
+        raise
     finally:
-        store.close()
+        _close(ctx)
     if json_output:
-        _print(report)
+        echo_json(report)
         return
-    for key in (
-        "recall@1",
-        "recall@5",
-        "recall@10",
-        "mrr@10",
-        "unanswerable_abstained",
-        "answerable_answered",
-    ):
+    for key in ("recall@1", "recall@5", "recall@10", "mrr@10", "unanswerable_abstained", "answerable_answered"):
         if key in report:
             typer.echo(f"{key}: {report[key]:.3f}")
     typer.echo(f"frågor: {report['questions']}, besvarbara: {report['answerable']}")
@@ -165,7 +200,10 @@ def eval_command(
 
 def _questions(question: str | None, batch: Path | None) -> list[dict]:
     if batch is not None:
-        rows = load_qa(batch)
+        try:
+            rows = load_qa(batch)
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"Frågefilen {batch} kan inte läsas: {exc}") from exc
         return [{"id": row.get("id", i), "question": row["question"]} for i, row in enumerate(rows, start=1)]
     if not question or not question.strip():
         raise InvalidInput("Ange en fråga eller --batch FIL.")

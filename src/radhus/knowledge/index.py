@@ -192,7 +192,9 @@ class EmbeddedIndex:
         with self._lock:
             self.delete_document(document_id)
             self._learn_words(chunks)
-            rows, refs, seen = [], [], {}
+            rows: list[tuple] = []
+            refs: list[tuple[str, int]] = []
+            seen: dict[str, int] = {}
             next_slot = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0] + 1
             for position, chunk in enumerate(chunks):
                 existing = seen.get(chunk.content_hash) or self._existing_slot(collection_id, chunk.content_hash)
@@ -382,7 +384,7 @@ class EmbeddedIndex:
                 lexical = pool[:depth] if rerank else self.lexical_search(query, mask=mask, limit=depth)
             dense: list[tuple[int, float]] = []
             if use_dense:
-                vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]
+                vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]  # type: ignore[union-attr]
                 candidates = np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
                 dense = self.dense_search(vector, mask=mask, limit=depth, candidates=candidates)
             fused = self._fuse(lexical, dense)[: max(top_k, 50) if reranker else top_k]
@@ -513,6 +515,22 @@ class EmbeddedIndex:
             (collection_id, collection_id),
         )
         return sorted(row[0] for row in rows)
+
+    def document_chunks(self, document_id: str) -> list[dict]:
+        """Passages of a document (owned or shared) in stored order, for showing the document."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT slot, chunk_id, text, title, section_path, page_start, page_end FROM chunks "
+                "WHERE document_id = ? UNION SELECT c.slot, c.chunk_id, c.text, c.title, c.section_path, "
+                "c.page_start, c.page_end FROM chunk_refs r JOIN chunks c ON c.slot = r.slot WHERE r.document_id = ? "
+                "ORDER BY 1",
+                (document_id, document_id),
+            ).fetchall()
+        return [
+            {"chunk_id": r[1], "text": r[2], "title": r[3], "section_path": json.loads(r[4]), "page_start": r[5],
+             "page_end": r[6]}
+            for r in rows
+        ]  # fmt: skip
 
     def chunk_count(self, document_id: str) -> int:
         """Passages owned by or shared with a document."""

@@ -1,0 +1,580 @@
+"""Knowledge on the platform database: collections with access and sharing, documents, assistants, questions.
+
+Routes, commands and jobs call these keyword-only functions. The passages live in the embedded per-organisation
+index (`service.KnowledgeStore`) under the data directory; every row here carries its organisation, and every
+lookup answers another organisation's id exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from radhus.core import audit, register
+from radhus.core.audit import AuditKind
+from radhus.core.auth import Principal, Role, User
+from radhus.core.errors import Forbidden, InvalidInput, NotFound, ProviderError
+from radhus.core.orgs import Organisation, get_organisation
+from radhus.core.privacy import DataClass, redact
+from radhus.knowledge import service
+from radhus.knowledge.answer import ChatFn, answer_question
+from radhus.knowledge.models import Answer, Hit
+from radhus.knowledge.parsers import DocumentError, parse_bytes
+from radhus.knowledge.tables import Assistant, Collection, CollectionShare, Document, QuestionLog
+from radhus.settings import Settings
+
+STORE_KEY = "knowledge.store"
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ROLE_VALUES = {r.value for r in Role}
+
+
+# --- the embedded store ---------------------------------------------------------------------------------
+
+
+def make_store(settings: Settings) -> service.KnowledgeStore:
+    """A store on the data directory with the configured embedder (builtin, or none for lexical only)."""
+    embedder = None
+    if settings.knowledge_embedder.lower() != "none":
+        from radhus.knowledge.embed import default_embedder
+
+        embedder = default_embedder()
+    return service.KnowledgeStore(data_dir=settings.data_dir, embedder=embedder)
+
+
+def shared_store(settings: Settings, services: dict[str, Any]) -> service.KnowledgeStore:
+    """The one store of an application (web requests and the job worker must share the in-memory index)."""
+    if STORE_KEY not in services:
+        services[STORE_KEY] = make_store(settings)
+    store: service.KnowledgeStore = services[STORE_KEY]
+    return store
+
+
+def org_key(org_id: int) -> str:
+    """The organisation's index folder name."""
+    return f"org{org_id}"
+
+
+def files_dir(settings: Settings, org_id: int) -> Path:
+    """Where uploaded originals of an organisation are kept (for retries and re-indexing)."""
+    return Path(settings.data_dir) / "knowledge" / "files" / org_key(org_id)
+
+
+# --- collections ----------------------------------------------------------------------------------------
+
+
+def _data_class(value: str | None) -> DataClass:
+    try:
+        return DataClass(value or DataClass.INTERN)
+    except ValueError as exc:
+        raise InvalidInput(f'Okänd dataklass "{value}"; välj oppen, intern eller kanslig.') from exc
+
+
+def _user_unit(session: Session, who: Principal) -> int | None:
+    user = session.get(User, who.user_id)
+    return user.unit_id if user is not None else None
+
+
+def may_use(session: Session, who: Principal, collection: Collection) -> bool:
+    """Whether the caller may search the collection: own organisation with access, or shared with theirs."""
+    if collection.org_id != who.org_id:
+        return (
+            session.scalar(
+                select(CollectionShare.id).where(
+                    CollectionShare.collection_id == collection.id, CollectionShare.org_id == who.org_id
+                )
+            )
+            is not None
+        )
+    if who.has_role(Role.ADMIN) or collection.owner_id == who.user_id:
+        return True
+    roles, units, users = collection.allowed_roles or [], collection.allowed_units or [], collection.allowed_users or []
+    if not roles and not units and not users:
+        return True
+    if any(r.value in roles for r in who.roles) or who.user_id in users:
+        return True
+    return bool(units) and _user_unit(session, who) in units
+
+
+def get_collection(session: Session, who: Principal, collection_id: int, *, manage: bool = False) -> Collection:
+    """A collection the caller may use (manage: of their own organisation, as redaktör); else NotFound."""
+    collection = session.get(Collection, collection_id)
+    if collection is None or not may_use(session, who, collection):
+        raise NotFound(f"Samlingen {collection_id} finns inte.")
+    if manage:
+        if collection.org_id != who.org_id:
+            raise Forbidden("Samlingen är delad med er organisation och kan bara läsas.")
+        who.require_role(Role.EDITOR)
+    return collection
+
+
+def collection_by_name(session: Session, who: Principal, name: str) -> Collection:
+    """The caller's organisation's collection by name; NotFound also when the caller lacks access."""
+    collection = session.scalar(select(Collection).where(Collection.org_id == who.org_id, Collection.name == name))
+    if collection is None or not may_use(session, who, collection):
+        raise NotFound(f"Samlingen {name} finns inte.")
+    return collection
+
+
+def create_collection(
+    session: Session,
+    who: Principal,
+    *,
+    name: str,
+    data_class: str | None = None,
+    description: str = "",
+    allowed_roles: Sequence[str] = (),
+    allowed_units: Sequence[int] = (),
+    allowed_users: Sequence[int] = (),
+) -> Collection:
+    """Create a collection in the caller's organisation (redaktör)."""
+    who.require_role(Role.EDITOR)
+    name = name.strip()
+    service._check_name(name, what="Samlingens namn")
+    klass = _data_class(data_class)
+    if session.scalar(select(Collection.id).where(Collection.org_id == who.org_id, Collection.name == name)):
+        raise InvalidInput(f"Det finns redan en samling som heter {name}.")
+    unknown = sorted(set(allowed_roles) - ROLE_VALUES)
+    if unknown:
+        raise InvalidInput(f"Okända roller: {', '.join(unknown)}.")
+    collection = Collection(
+        org_id=who.org_id, name=name, data_class=klass.value, description=description.strip(),
+        owner_id=who.user_id, allowed_roles=list(allowed_roles), allowed_units=list(allowed_units),
+        allowed_users=list(allowed_users),
+    )  # fmt: skip
+    session.add(collection)
+    session.flush()
+    return collection
+
+
+def ensure_collection(session: Session, who: Principal, *, name: str, data_class: str | None) -> Collection:
+    """The named collection of the caller's organisation, created when missing (data classes must agree)."""
+    existing = session.scalar(select(Collection).where(Collection.org_id == who.org_id, Collection.name == name))
+    if existing is None:
+        return create_collection(session, who, name=name, data_class=data_class)
+    if not may_use(session, who, existing):
+        raise NotFound(f"Samlingen {name} finns inte.")
+    if data_class and _data_class(data_class).value != existing.data_class:
+        raise InvalidInput(
+            f"Samlingen {name} har dataklass {DataClass(existing.data_class).label_sv}, inte "
+            f"{_data_class(data_class).label_sv}."
+        )
+    return existing
+
+
+def list_collections(session: Session, who: Principal) -> list[Collection]:
+    """Collections the caller may use: their organisation's (by access) and those shared with it."""
+    shared_ids = select(CollectionShare.collection_id).where(CollectionShare.org_id == who.org_id)
+    rows = session.scalars(
+        select(Collection)
+        .where(or_(Collection.org_id == who.org_id, Collection.id.in_(shared_ids)))
+        .order_by(Collection.name, Collection.id)
+    )
+    return [c for c in rows if may_use(session, who, c)]
+
+
+def share_collection(session: Session, who: Principal, *, collection_id: int, org_slug: str) -> CollectionShare:
+    """Share a collection read-only with another organisation (administrator)."""
+    who.require_role(Role.ADMIN)
+    collection = get_collection(session, who, collection_id, manage=True)
+    target = get_organisation(session, slug=org_slug.strip().lower())
+    if target.id == who.org_id:
+        raise InvalidInput("En samling kan inte delas med den egna organisationen.")
+    existing = session.scalar(
+        select(CollectionShare).where(
+            CollectionShare.collection_id == collection.id, CollectionShare.org_id == target.id
+        )
+    )
+    if existing is not None:
+        return existing
+    share = CollectionShare(collection_id=collection.id, org_id=target.id)
+    session.add(share)
+    session.flush()
+    audit.append(session, kind=AuditKind.ADMIN_CHANGE, action="knowledge.share", org_id=who.org_id,
+                 user_id=who.user_id, username=who.username,
+                 detail={"collection_id": collection.id, "shared_with": target.slug})  # fmt: skip
+    return share
+
+
+def shares_of(session: Session, collection: Collection) -> list[Organisation]:
+    """Organisations a collection is shared with."""
+    return list(
+        session.scalars(
+            select(Organisation)
+            .join(CollectionShare, CollectionShare.org_id == Organisation.id)
+            .where(CollectionShare.collection_id == collection.id)
+            .order_by(Organisation.slug)
+        )
+    )
+
+
+# --- documents ------------------------------------------------------------------------------------------
+
+
+def list_documents(session: Session, collection: Collection) -> list[Document]:
+    """Documents of a collection, newest first."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.collection_id == collection.id, Document.org_id == collection.org_id)
+            .order_by(Document.id.desc())
+        )
+    )
+
+
+def get_document(session: Session, who: Principal, document_id: int) -> tuple[Document, Collection]:
+    """A document in a collection the caller may use; else NotFound."""
+    document = session.get(Document, document_id)
+    collection = session.get(Collection, document.collection_id) if document is not None else None
+    if document is None or collection is None or not may_use(session, who, collection):
+        raise NotFound(f"Dokumentet {document_id} finns inte.")
+    return document, collection
+
+
+def add_document(
+    session: Session,
+    who: Principal,
+    *,
+    settings: Settings,
+    collection: Collection,
+    filename: str,
+    source_path: Path,
+    size: int,
+    sha256: str,
+) -> Document:
+    """Register an uploaded file (already written to `source_path`) as a queued document; moves the file in."""
+    name = Path(filename).name.strip() or "namnlös"
+    existing = session.scalar(select(Document).where(Document.collection_id == collection.id, Document.source == name))
+    document = existing or Document(org_id=collection.org_id, collection_id=collection.id, source=name)
+    document.status, document.error, document.bytes, document.sha256 = "queued", "", size, sha256
+    document.created_by = who.user_id
+    document.index_id = service.document_id_for(collection.index_key, name)
+    session.add(document)
+    session.flush()
+    target = files_dir(settings, collection.org_id) / f"{document.id}{Path(name).suffix.lower()}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source_path), target)
+    document.stored_path = str(target)
+    return document
+
+
+def add_local_file(
+    session: Session, who: Principal, *, settings: Settings, collection: Collection, path: Path
+) -> Document:
+    """Copy a local file in as a queued document (the command line's `ingest`)."""
+    tmp = files_dir(settings, collection.org_id) / f".incoming-{hashlib.sha1(str(path).encode()).hexdigest()}"
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                size += len(block)
+                digest.update(block)
+                dst.write(block)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InvalidInput(f"Filen {path} kan inte läsas: {exc.strerror or exc}.") from exc
+    return add_document(session, who, settings=settings, collection=collection, filename=path.name,
+                        source_path=tmp, size=size, sha256=digest.hexdigest())  # fmt: skip
+
+
+def index_stored_document(
+    *, store: service.KnowledgeStore, document: Document, collection: Collection, max_bytes: int
+) -> None:
+    """Parse and lexically index one queued document, updating its row (failed with the Swedish reason)."""
+    index = store.index(org=org_key(collection.org_id))
+    try:
+        data = Path(document.stored_path).read_bytes()
+    except OSError:
+        document.status, document.error = "failed", "Den uppladdade filen saknas; ladda upp den igen."
+        return
+    try:
+        parsed = parse_bytes(data, filename=document.source, max_bytes=max_bytes)
+    except DocumentError as exc:
+        index.delete_document(document.index_id)
+        document.status, document.error, document.chunks = "failed", exc.message, 0
+        return
+    result = service.index_document(index=index, collection_id=collection.index_key, document=parsed,
+                                    source=document.source)  # fmt: skip
+    document.status, document.error = "indexed", "; ".join(parsed.warnings)
+    document.title, document.pages, document.chunks = parsed.title[:500], parsed.page_count, result.chunks
+
+
+def delete_document(session: Session, who: Principal, *, store: service.KnowledgeStore, document_id: int) -> None:
+    """Remove a document and all its passages at once (redaktör of the owning organisation)."""
+    document, collection = get_document(session, who, document_id)
+    get_collection(session, who, collection.id, manage=True)
+    store.index(org=org_key(collection.org_id)).delete_document(document.index_id)
+    if document.stored_path:
+        Path(document.stored_path).unlink(missing_ok=True)
+    session.delete(document)
+    session.flush()
+
+
+def document_passages(store: service.KnowledgeStore, document: Document) -> list[dict]:
+    """The passages of a document in order, for the document view."""
+    return store.index(org=org_key(document.org_id)).document_chunks(document.index_id)
+
+
+# --- assistants -----------------------------------------------------------------------------------------
+
+
+def _assistant_spec(assistant: Assistant) -> register.AIFunctionSpec:
+    return register.AIFunctionSpec(
+        key=f"assistant.{assistant.slug}",
+        name_sv=assistant.name,
+        purpose_sv=f"Personalassistent som besvarar frågor med källhänvisningar ur utvalda samlingar. "
+        f"{assistant.instructions[:300]}".strip(),
+        risk_class=register.RiskClass.LIMITED,
+        oversight_sv="Svaren är stöd, inte beslut: varje svar har källor, loggas, och redaktörer följer upp "
+        "obesvarade och lågt betygsatta frågor.",
+        data_sources_sv="Samlingarna som assistenten är kopplad till.",
+        capabilities=("chat", "embeddings"),
+    )
+
+
+def list_assistants(session: Session, who: Principal, *, usable_only: bool = False) -> list[Assistant]:
+    """The organisation's assistants (usable_only: those the caller's roles may use)."""
+    rows = list(session.scalars(select(Assistant).where(Assistant.org_id == who.org_id).order_by(Assistant.name)))
+    return [a for a in rows if may_use_assistant(who, a)] if usable_only else rows
+
+
+def may_use_assistant(who: Principal, assistant: Assistant) -> bool:
+    """Whether the caller's roles allow the assistant (empty list: everyone in the organisation)."""
+    allowed = assistant.allowed_roles or []
+    return not allowed or who.has_role(*(Role(r) for r in allowed if r in ROLE_VALUES))
+
+
+def get_assistant(session: Session, who: Principal, assistant_id: int, *, use: bool = True) -> Assistant:
+    """An assistant of the caller's organisation; Forbidden when the caller's roles may not use it."""
+    assistant = session.get(Assistant, assistant_id)
+    if assistant is None or assistant.org_id != who.org_id:
+        raise NotFound(f"Assistenten {assistant_id} finns inte.")
+    if use and not may_use_assistant(who, assistant):
+        raise Forbidden(f"Assistenten {assistant.name} är inte öppen för dina roller.")
+    return assistant
+
+
+def assistant_by_name(session: Session, who: Principal, name: str) -> Assistant:
+    """An assistant of the caller's organisation by slug or name."""
+    assistant = session.scalar(
+        select(Assistant).where(Assistant.org_id == who.org_id, or_(Assistant.slug == name, Assistant.name == name))
+    )
+    if assistant is None:
+        raise NotFound(f"Assistenten {name} finns inte.")
+    return get_assistant(session, who, assistant.id)
+
+
+def save_assistant(
+    session: Session,
+    who: Principal,
+    *,
+    slug: str,
+    name: str,
+    instructions: str = "",
+    collection_ids: Sequence[int] = (),
+    provider: str | None = None,
+    allowed_roles: Sequence[str] = (),
+    assistant_id: int | None = None,
+) -> Assistant:
+    """Create or update an assistant (redaktör) and keep its AI register entry."""
+    who.require_role(Role.EDITOR)
+    slug = slug.strip().lower()
+    if not _SLUG_RE.match(slug):
+        raise InvalidInput("Kortnamnet får bara innehålla a–z, siffror och bindestreck (högst 63 tecken).")
+    if not name.strip():
+        raise InvalidInput("Ange assistentens namn.")
+    unknown = sorted(set(allowed_roles) - ROLE_VALUES)
+    if unknown:
+        raise InvalidInput(f"Okända roller: {', '.join(unknown)}.")
+    if not collection_ids:
+        raise InvalidInput("Välj minst en samling för assistenten.")
+    for cid in collection_ids:
+        get_collection(session, who, int(cid))
+    clash = session.scalar(select(Assistant).where(Assistant.org_id == who.org_id, Assistant.slug == slug))
+    if clash is not None and clash.id != assistant_id:
+        raise InvalidInput(f"Det finns redan en assistent med kortnamnet {slug}.")
+    assistant = get_assistant(session, who, assistant_id, use=False) if assistant_id else Assistant(org_id=who.org_id)
+    assistant.slug, assistant.name, assistant.instructions = slug, name.strip(), instructions.strip()
+    assistant.collection_ids = [int(c) for c in collection_ids]
+    assistant.provider = (provider or "").strip() or None
+    assistant.allowed_roles = list(allowed_roles)
+    session.add(assistant)
+    session.flush()
+    register.sync_register(session, org_id=who.org_id, specs=[_assistant_spec(assistant)], owner=who.display_name)
+    audit.append(session, kind=AuditKind.ADMIN_CHANGE, action="knowledge.assistant.save", org_id=who.org_id,
+                 user_id=who.user_id, username=who.username, detail={"assistant": slug})  # fmt: skip
+    return assistant
+
+
+def delete_assistant(session: Session, who: Principal, *, assistant_id: int) -> None:
+    """Remove an assistant (redaktör); its register entry is marked retired."""
+    who.require_role(Role.EDITOR)
+    assistant = get_assistant(session, who, assistant_id, use=False)
+    for entry in register.list_register(session, org_id=who.org_id):
+        if entry.key == f"assistant.{assistant.slug}":
+            entry.status = register.FunctionStatus.RETIRED
+    session.delete(assistant)
+    session.flush()
+
+
+# --- search and answers ---------------------------------------------------------------------------------
+
+
+def _grouped(collections: Sequence[Collection]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for c in collections:
+        groups.setdefault(c.org_id, []).append(c.index_key)
+    return groups
+
+
+class _MultiIndex:
+    """Searches several organisations' indexes (own collections plus shared ones) and merges by score."""
+
+    def __init__(self, store: service.KnowledgeStore, collections: Sequence[Collection]) -> None:
+        self.store, self.groups = store, _grouped(collections)
+
+    def search(self, query: str, collection_ids: Sequence[str], top_k: int = 10, **kwargs: Any) -> list[Hit]:
+        hits: list[Hit] = []
+        for org_id, keys in self.groups.items():
+            hits.extend(self.store.index(org=org_key(org_id)).search(query, keys, top_k, **kwargs))
+        if len(self.groups) > 1:
+            hits.sort(key=lambda h: -h.score)
+        return hits[:top_k]
+
+
+def search(
+    *, store: service.KnowledgeStore, collections: Sequence[Collection], question: str, top_k: int = 10
+) -> list[Hit]:
+    """Hybrid search in collections the caller may use."""
+    if not question.strip():
+        raise InvalidInput("Skriv en fråga eller några sökord.")
+    keys = [c.index_key for c in collections]
+    return _MultiIndex(store, collections).search(question, keys, top_k)
+
+
+def highest_class(collections: Sequence[Collection]) -> DataClass:
+    """The strictest data class among collections (what a chat provider must be allowed to receive)."""
+    return max((DataClass(c.data_class) for c in collections), key=lambda d: d.rank, default=DataClass.INTERN)
+
+
+def chat_function(hub: Any, *, data_class: DataClass, provider: str | None, function: str) -> ChatFn | None:
+    """A chat function through the provider hub, or None when no chat model is configured (extractive)."""
+    try:
+        hub.resolve("chat", provider)
+    except ProviderError as exc:
+        if (exc.detail or {}).get("reason") == "not_configured":
+            return None
+        raise
+
+    def chat(messages: list[dict]) -> str:
+        return str(hub.chat(messages, data_class=data_class, provider=provider, function=function).text)
+
+    return chat
+
+
+@dataclass
+class AskResult:
+    """An answer and the question-log row that holds it."""
+
+    answer: Answer
+    log: QuestionLog
+    mode: str
+
+
+def ask(
+    session: Session,
+    who: Principal,
+    *,
+    store: service.KnowledgeStore,
+    collections: Sequence[Collection],
+    question: str,
+    hub: Any = None,
+    provider: str | None = None,
+    assistant: Assistant | None = None,
+    history: Sequence[str] = (),
+) -> AskResult:
+    """Answer from the collections (chat-grounded when a chat model is configured, else extractive), log, audit."""
+    if not question.strip():
+        raise InvalidInput("Skriv en fråga.")
+    if len(question) > 4000:
+        raise InvalidInput("Frågan är för lång (högst 4 000 tecken).")
+    function = f"assistant.{assistant.slug}" if assistant else "knowledge.answer"
+    klass = highest_class(collections)
+    provider = provider or (assistant.provider if assistant else None)
+    chat = chat_function(hub, data_class=klass, provider=provider, function=function) if hub is not None else None
+    keys = [c.index_key for c in collections]
+    answer = answer_question(question=question, index=_MultiIndex(store, collections), collection_ids=keys,
+                             chat=chat, history=history,
+                             instructions=assistant.instructions if assistant else "")  # fmt: skip
+    mode = "chat" if chat is not None else "extractive"
+    if chat is None:  # the hub audits model calls; the built-in default is audited here
+        audit.append(
+            session, kind=AuditKind.AI_CALL, action="knowledge.answer", org_id=who.org_id, user_id=who.user_id,
+            username=who.username, function=function, provider="inbyggd", model="extraktiv",
+            data_class=klass.value, status="abstained" if answer.abstained else "ok", input_text=question,
+            output_text=answer.answer, excerpt=redact(answer.answer[:300]).text[:200],
+            detail={"collections": [c.id for c in collections], "chunk_ids": [c.chunk_id for c in answer.citations]},
+        )  # fmt: skip
+    log = QuestionLog(
+        org_id=who.org_id, assistant_id=assistant.id if assistant else None,
+        collection_id=collections[0].id if len(collections) == 1 else None, user_id=who.user_id,
+        question=question, answer=answer.answer, abstained=answer.abstained,
+        citations=[citation_json(c) for c in answer.citations],
+    )  # fmt: skip
+    session.add(log)
+    session.flush()
+    return AskResult(answer=answer, log=log, mode=mode)
+
+
+def citation_json(citation: Any) -> dict:
+    """A citation with what the chat page needs to open the passage."""
+    return {
+        "number": citation.number,
+        "document": citation.document,
+        "chunk_id": citation.chunk_id,
+        "text": citation.text,
+        "title": citation.title,
+        "location": citation.location,
+    }
+
+
+def document_for_chunk(session: Session, collections: Sequence[Collection], source: str) -> Document | None:
+    """The document row a citation points to (by source within the asked collections)."""
+    ids = [c.id for c in collections]
+    return session.scalar(
+        select(Document).where(Document.collection_id.in_(ids), Document.source == source).order_by(Document.id)
+    )
+
+
+def feedback(session: Session, who: Principal, *, question_id: int, rating: int, comment: str = "") -> QuestionLog:
+    """Thumbs up (1) or down (-1) with an optional comment, on the caller's own question."""
+    if rating not in (-1, 0, 1):
+        raise InvalidInput("Betyget ska vara 1 (tumme upp), -1 (tumme ned) eller 0.")
+    log = session.get(QuestionLog, question_id)
+    if log is None or log.org_id != who.org_id or log.user_id != who.user_id:
+        raise NotFound(f"Frågan {question_id} finns inte.")
+    log.rating, log.comment = rating, comment.strip()[:2000]
+    session.flush()
+    return log
+
+
+def gaps(session: Session, who: Principal, *, limit: int = 200) -> list[QuestionLog]:
+    """Questions the assistants could not answer or that got thumbs down (redaktör), newest first."""
+    who.require_role(Role.EDITOR)
+    return list(
+        session.scalars(
+            select(QuestionLog)
+            .where(QuestionLog.org_id == who.org_id, or_(QuestionLog.abstained.is_(True), QuestionLog.rating < 0))
+            .order_by(QuestionLog.id.desc())
+            .limit(limit)
+        )
+    )
