@@ -38,7 +38,7 @@ def evidence_matches(row: dict, hit: Hit) -> bool:
     if row.get("document_id"):
         return hit.document_id == row["document_id"]
     evidence = row.get("evidence")
-    return bool(evidence) and evidence in hit.text
+    return isinstance(evidence, str) and bool(evidence) and evidence in hit.text
 
 
 def evaluate(
