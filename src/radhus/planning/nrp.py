@@ -26,6 +26,8 @@ OFF = -1
 # Instances up to FULL_SOLVE_MAX_CELLS (employee x day x shift) cells get a warm-started full CP-SAT solve for a
 # share of the time left after construction (CP-SAT alone does best on small ones), then LNS for the rest.
 FULL_SOLVE_MAX_CELLS = 20000
+LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use 30 % of the time
+LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
 SMALL_CELLS = 2000
 FULL_SHARE_SMALL = 0.8
 FULL_SHARE_LARGE = 0.4
@@ -530,7 +532,7 @@ class _Search:
                 time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20)
             )
             if roster is None and status != cp_model.INFEASIBLE:  # too little time: retry with a longer limit
-                retry = max(0.5, min(2.0, self.left() / (inst.n_staff - done)))
+                retry = max(0.2, min(2.0, self.left() / (inst.n_staff - done)))
                 status, roster, _ = sub.solve(time_limit=retry, workers=1, seed=1)
             if roster is None:
                 if status == cp_model.INFEASIBLE:
@@ -586,7 +588,7 @@ class _Search:
         targets = [min(300.0, full_cells)] * 3
         while self.left() > 0.3 and not self.optimal:
             self.iterations += 1
-            kind = self.rng.randrange(3)
+            kind = self.rng.randrange(3) if inst.horizon <= LONG_HORIZON else self.rng.randrange(1, 3)
             emps, first, last = self.neighbourhood(kind, targets[kind])
             sub = _SubModel(inst, self.roster, emps, first, last)
             budget = min(self.left() - 0.2, self.sub_limit)
@@ -609,7 +611,8 @@ def solve_instance(inst: NrpInstance, *, time_limit: float, workers: int = 2, se
         raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
     started = time.monotonic()
     search = _Search(inst, started + time_limit, started, workers, seed)
-    search.construct(min(8.0, 0.3 * time_limit))
+    large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
+    search.construct(0.3 * time_limit if large else min(8.0, 0.3 * time_limit))
     full_cells = inst.n_staff * inst.horizon * inst.n_shifts
     if full_cells <= FULL_SOLVE_MAX_CELLS and search.left() > 1:
         share = FULL_SHARE_SMALL if full_cells <= SMALL_CELLS else FULL_SHARE_LARGE
