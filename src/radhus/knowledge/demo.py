@@ -1,28 +1,66 @@
-"""Demo content for `radhus serve --demo`: Exempelkommun's own (fictitious) routines in three collections."""
+"""Demo content for `radhus serve --demo`: Exempelkommun's own (fictitious) routines in three collections and
+three assistants over them. Passages are indexed lexically at once; vectors come from a queued background job."""
 
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from radhus.core.orgs import Organisation
-from radhus.knowledge import service
+from radhus.core import jobs
+from radhus.core.auth import Role, User, principal_for
+from radhus.knowledge import jobs as knowledge_jobs
+from radhus.knowledge import platform
+from radhus.knowledge.tables import Assistant, Document
 
 DEMO_DIR = Path(__file__).parent / "demo_docs"
 DEMO_COLLECTIONS = {
-    "forskola": ("intern", ["vikarierutin-forskola.md"]),
-    "hemtjanst": ("intern", ["hemtjanst-nyckelhantering.md"]),
-    "ifo": ("intern", ["ekonomiskt-bistand-handlaggning.md"]),
+    "forskola": ("intern", "Rutiner för förskolan.", ["vikarierutin-forskola.md"]),
+    "hemtjanst": ("intern", "Rutiner för hemtjänsten.", ["hemtjanst-nyckelhantering.md"]),
+    "ifo": ("intern", "Handläggning inom individ- och familjeomsorgen.", ["ekonomiskt-bistand-handlaggning.md"]),
 }
+DEMO_ASSISTANTS = [
+    ("rektorsassistent", "Rektorsassistent", "Stöd för rektorer och förskolechefer i förskolans rutiner.",
+     ["forskola"], ["redaktor", "medarbetare"]),
+    ("vikarieassistent", "Vikarieassistent", "Hjälper vikarier att hitta rätt rutin under arbetsdagen.",
+     ["forskola", "hemtjanst"], []),
+    ("handlaggarstod", "Handläggarstöd", "Stöd för handläggare i ekonomiskt bistånd; svaret ersätter inte bedömningen.",
+     ["ifo"], ["medarbetare", "granskare"]),
+]  # fmt: skip
 
 
-def install_demo(session: Session, *, org_id: int, ctx) -> None:  # type: ignore[no-untyped-def]
-    """Index the demo documents (lexical at once; vectors are added by search on first use)."""
-    org = session.get(Organisation, org_id)
-    assert org is not None
-    store = service.KnowledgeStore(data_dir=ctx.settings.data_dir, embedder=None)
-    try:
-        for collection, (data_class, files) in DEMO_COLLECTIONS.items():
-            service.ingest_paths(store=store, org=org.slug, collection=collection, data_class=data_class,
-                                 paths=[DEMO_DIR / name for name in files], embed=False)  # fmt: skip
-    finally:
-        store.close()
+def install_demo(session: Session, *, org_id: int, ctx: Any) -> None:
+    """Create the demo collections, documents and assistants (idempotent)."""
+    admin = session.scalar(
+        select(User).where(User.org_id == org_id, User.roles.contains(Role.ADMIN.value)).order_by(User.id)
+    )
+    if admin is None:
+        return
+    who = principal_for(admin, via="cli")
+    store = platform.shared_store(ctx.settings, ctx.services)
+    collections = {}
+    added = 0
+    for name, (data_class, description, files) in DEMO_COLLECTIONS.items():
+        collection = platform.ensure_collection(session, who, name=name, data_class=data_class)
+        collection.description = collection.description or description
+        collections[name] = collection
+        for file_name in files:
+            exists = session.scalar(
+                select(Document).where(Document.collection_id == collection.id, Document.source == file_name)
+            )
+            if exists is not None and exists.status == "indexed":
+                continue
+            document = platform.add_local_file(session, who, settings=ctx.settings, collection=collection,
+                                               path=DEMO_DIR / file_name)  # fmt: skip
+            platform.index_stored_document(store=store, document=document, collection=collection,
+                                           max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)  # fmt: skip
+            added += 1
+    for slug, name, instructions, names, roles in DEMO_ASSISTANTS:
+        existing = session.scalar(select(Assistant).where(Assistant.org_id == org_id, Assistant.slug == slug))
+        if existing is None:
+            platform.save_assistant(session, who, slug=slug, name=name, instructions=instructions,
+                                    collection_ids=[collections[n].id for n in names],
+                                    allowed_roles=roles)  # fmt: skip
+    if added and store.embedder is not None:
+        jobs.enqueue(session, org_id=org_id, kind=knowledge_jobs.EMBED, title="Beräkna vektorer för demodokumenten",
+                     payload={})  # fmt: skip

@@ -331,8 +331,8 @@ def _assistant_spec(assistant: Assistant) -> register.AIFunctionSpec:
     return register.AIFunctionSpec(
         key=f"assistant.{assistant.slug}",
         name_sv=assistant.name,
-        purpose_sv=f"Personalassistent som besvarar frågor med källhänvisningar ur utvalda samlingar. "
-        f"{assistant.instructions[:300]}".strip(),
+        purpose_sv="Personalassistent som besvarar frågor med källhänvisningar ur utvalda samlingar, och avstår "
+        "när dokumenten inte ger stöd.",
         risk_class=register.RiskClass.LIMITED,
         oversight_sv="Svaren är stöd, inte beslut: varje svar har källor, loggas, och redaktörer följer upp "
         "obesvarade och lågt betygsatta frågor.",
