@@ -301,7 +301,16 @@ def _cover_cost_per_day(inst: NrpInstance, roster: list[list[int]]) -> list[int]
 class _SubModel:
     """CP-SAT model over free cells (employees x contiguous days); all other cells are constants."""
 
-    def __init__(self, inst: NrpInstance, current: list[list[int]], free_emps: list[int], first: int, last: int):
+    def __init__(
+        self,
+        inst: NrpInstance,
+        current: list[list[int]],
+        free_emps: list[int],
+        first: int,
+        last: int,
+        *,
+        objective: bool = True,
+    ):
         self.inst = inst
         self.current = current
         self.free = set(free_emps)
@@ -317,7 +326,8 @@ class _SubModel:
             self._employee_rules(e)
         self._cover()
         self._requests()
-        self.model.minimize(sum(self.costs))
+        if objective:
+            self.model.minimize(sum(self.costs))
         for var, value in self.hints.items():
             self.model.add_hint(var, value)
 
@@ -531,9 +541,10 @@ class _Search:
             status, roster, _ = sub.solve(
                 time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20)
             )
-            if roster is None and status != cp_model.INFEASIBLE:  # too little time: retry with a longer limit
-                retry = max(0.2, min(2.0, self.left() / (inst.n_staff - done)))
-                status, roster, _ = sub.solve(time_limit=retry, workers=1, seed=1)
+            if roster is None and status != cp_model.INFEASIBLE:  # no time to optimise: any feasible row will do
+                plain = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1, objective=False)
+                retry = max(1.0, min(10.0, self.left() / (inst.n_staff - done)))
+                status, roster, _ = plain.solve(time_limit=retry, workers=self.workers, seed=1)
             if roster is None:
                 if status == cp_model.INFEASIBLE:
                     raise InvalidInput(
