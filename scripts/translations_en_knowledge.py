@@ -1,0 +1,116 @@
+"""English for the knowledge base pages (Swedish source text → English)."""
+
+EN = {
+    "%(n)s dokument läses in …": "%(n)s documents being read …",
+    "Assistent eller samling": "Assistant or collection",
+    "Assistenter": "Assistants",
+    "Beskrivning": "Description",
+    "Betyg": "Rating",
+    "Bra svar": "Good answer",
+    "Chattleverantör (tomt: standard)": "Chat provider (empty: default)",
+    "Citerat stycke": "Cited passage",
+    "Datum": "Date",
+    "Dela (bara läsning)": "Share (read only)",
+    "Dela med annan organisation": "Share with another organisation",
+    "Delad av %(org)s, bara läsning": "Shared by %(org)s, read only",
+    "Delad med:": "Shared with:",
+    "Din fråga": "Your question",
+    "Dokument": "Documents",
+    "Dokument i samlingen": "Documents in the collection",
+    "Dokumentet har inga sökbara stycken.": "The document has no searchable passages.",
+    "Dra och släpp filer här, eller välj filer.": "Drag and drop files here, or choose files.",
+    "Dåligt svar": "Bad answer",
+    "Fel eller varning": "Error or warning",
+    "Filer (PDF, DOCX, HTML, Markdown eller text, högst %(mb)s MB)": (
+        "Files (PDF, DOCX, HTML, Markdown or text, at most %(mb)s MB)"
+    ),
+    "Fråga": "Ask",
+    "Fråga %(name)s": "Ask %(name)s",
+    "Fråga assistenterna och sök i organisationens styrdokument och rutiner, med källor.": (
+        "Ask the assistants and search the organisation's steering documents and routines, with sources."
+    ),
+    "Fråga samlingen %(name)s": "Ask the collection %(name)s",
+    "Frågor att följa upp, nyaste först": "Questions to follow up, newest first",
+    "Frågor som assistenterna inte kunde besvara ur dokumenten, eller som fick tumme ned. Lägg till eller rätta "
+    "dokument för att täppa till luckorna.": (
+        "Questions the assistants could not answer from the documents, or that got thumbs down. Add or correct "
+        "documents to close the gaps."
+    ),
+    "Hantera assistenter": "Manage assistants",
+    "Högst antal sidor": "Maximum number of pages",
+    "Inga assistenter ännu.": "No assistants yet.",
+    "Inga assistenter är öppna för dig ännu.": "No assistants are open to you yet.",
+    "Inga dokument ännu.": "No documents yet.",
+    "Inga frågor att följa upp.": "No questions to follow up.",
+    "Inga samlingar ännu.": "No collections yet.",
+    "Instruktioner": "Instructions",
+    "Kommentar": "Comment",
+    "Kommentar om svaret (frivilligt)": "Comment on the answer (optional)",
+    "Kortnamn": "Short name",
+    "Kortnamn (a–z, siffror, bindestreck)": "Short name (a–z, digits, hyphen)",
+    "Kunskapsbank": "Knowledge base",
+    "Källa": "Source",
+    "Källor": "Sources",
+    "Ladda upp": "Upload",
+    "Ladda upp dokument": "Upload documents",
+    "Ny assistent": "New assistant",
+    "Ny samling": "New collection",
+    "Obesvarad": "Unanswered",
+    "Obesvarade och lågt betygsatta frågor": "Unanswered and low-rated questions",
+    "Organisationens assistenter": "The organisation's assistants",
+    "Organisationens kortnamn": "The organisation's short name",
+    "Samla in igen (bara ändrade sidor)": "Crawl again (changed pages only)",
+    "Samling": "Collection",
+    "Samlingar": "Collections",
+    "Samlingar du kan söka i": "Collections you can search",
+    "Sidan %(page)s": "Page %(page)s",
+    "Sidor": "Pages",
+    "Skapa en samling först.": "Create a collection first.",
+    "Skapa samling": "Create collection",
+    "Spara assistent": "Save assistant",
+    "Start-URL:er eller webbkartor (en per rad)": "Start URLs or sitemaps (one per line)",
+    "Starta webbinsamling": "Start web crawl",
+    "Storlek": "Size",
+    "Stycke %(n)s": "Passage %(n)s",
+    "Stycken": "Passages",
+    "Ställ en fråga till samlingen": "Ask the collection a question",
+    "Ställ frågor om organisationens styrdokument och rutiner. Svaren har numrerade källor som du kan öppna; när "
+    "dokumenten inte ger stöd säger assistenten det.": (
+        "Ask about the organisation's steering documents and routines. Answers have numbered sources you can open; "
+        "when the documents give no support, the assistant says so."
+    ),
+    "Största djup": "Maximum depth",
+    "Svar": "Answer",
+    "Svaren bygger bara på dokumenten och är ett stöd, inte ett beslut. Kontrollera källorna.": (
+        "Answers are based only on the documents and are support, not a decision. Check the sources."
+    ),
+    "Söker i dokumenten …": "Searching the documents …",
+    "Ta bort": "Delete",
+    "Ta bort %(name)s": "Delete %(name)s",
+    "Tack för din kommentar.": "Thank you for your comment.",
+    "Tack! Du gav tumme ned; en redaktör ser frågan.": "Thank you! You gave thumbs down; an editor will see it.",
+    "Tack! Du gav tumme upp.": "Thank you! You gave thumbs up.",
+    "Tillåtna domäner (tomt: start-URL:ernas)": "Allowed domains (empty: those of the start URLs)",
+    "Tumme ned": "Thumbs down",
+    "Tumme upp": "Thumbs up",
+    "Varje assistent förs in i AI-registret. Bara de valda rollerna kan använda den.": (
+        "Every assistant is entered in the AI register. Only the chosen roles can use it."
+    ),
+    "Vilka roller får använda assistenten? (inget val: alla)": "Which roles may use the assistant? (none: everyone)",
+    "Vilka roller får använda samlingen? (inget val: alla i organisationen)": (
+        "Which roles may use the collection? (none: everyone in the organisation)"
+    ),
+    "Webbinsamling": "Web crawl",
+    "alla": "everyone",
+    "delad med oss": "shared with us",
+    "inte körd ännu": "not run yet",
+    "senast %(when)s: %(changed)s ändrade, %(unchanged)s oförändrade sidor": (
+        "last %(when)s: %(changed)s changed, %(unchanged)s unchanged pages"
+    ),
+    "Ändra": "Edit",
+    "Ändra %(name)s": "Edit %(name)s",
+    # shown through _(variable)
+    "I kö": "Queued",
+    "Sökbar": "Searchable",
+    "Misslyckades": "Failed",
+}
