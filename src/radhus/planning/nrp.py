@@ -433,16 +433,22 @@ class _SubModel:
 
     def _cover(self) -> None:
         inst = self.inst
+        counts = [[0] * inst.n_shifts for _ in range(inst.horizon)]
+        for row in self.current:
+            for d in range(self.first, self.last + 1):
+                if row[d] != OFF:
+                    counts[d][row[d]] += 1
         for (d, s), c in inst.cover.items():
             if not self.first <= d <= self.last:
                 continue
-            total = sum(self.xs(e, d, s) for e in range(inst.n_staff))
-            current = sum(int(row[d] == s) for row in self.current)
-            if isinstance(total, int):
+            free_vars = [self.x[e, d, s] for e in self.free_emps if (e, d, s) in self.x]
+            if not free_vars:
                 continue
+            current = counts[d][s]
+            fixed = current - sum(1 for e in self.free_emps if self.current[e][d] == s)
             under = self.model.new_int_var(0, c.requirement, f"u{d}_{s}")
             over = self.model.new_int_var(0, inst.n_staff, f"o{d}_{s}")
-            self.model.add(total - c.requirement == over - under)
+            self.model.add(fixed + sum(free_vars) - c.requirement == over - under)
             self.hints[under] = max(0, c.requirement - current)
             self.hints[over] = max(0, current - c.requirement)
             self.costs.append(c.under_weight * under + c.over_weight * over)
