@@ -1,4 +1,5 @@
-# English for the documentation-support (notes) pages.
+# English for the documentation-support (notes) pages; one message per line reads best.
+# ruff: noqa: E501
 EN = {
     "(en per rad)": "(one per line)",
     "Alla anteckningar": "All notes",
