@@ -83,23 +83,29 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
             config = CrawlConfig(start_urls=list(source.start_urls), allowed_domains=list(source.allowed_domains),
                                  max_depth=source.max_depth, max_pages=source.max_pages)  # fmt: skip
             state = {url: PageRecord(**record) for url, record in (source.state or {}).items()}
-            index = store().index(org=platform.org_key(job.org_id))
+            collection_id, index_key = collection.id, collection.index_key
+        index = store().index(org=platform.org_key(job.org_id))
+        indexed: list[tuple[str, ParsedDocument, service.FileResult]] = []
 
-            def changed(url: str, parsed: ParsedDocument) -> None:
-                result = service.index_document(index=index, collection_id=collection.index_key, document=parsed,
-                                                 source=url)  # fmt: skip
+        def changed(url: str, parsed: ParsedDocument) -> None:
+            result = service.index_document(index=index, collection_id=index_key, document=parsed, source=url)
+            indexed.append((url, parsed, result))
+            job.progress(min(0.9, len(indexed) / max(config.max_pages, 1)), f"Indexerade {url[:200]}")
+
+        report = crawl(config=config, state=state, on_changed=changed)
+        with job.session_factory() as session:
+            for url, parsed, result in indexed:
                 row = session.scalar(
-                    select(Document).where(Document.collection_id == collection.id, Document.source == url[:1000])
+                    select(Document).where(Document.collection_id == collection_id, Document.source == url[:1000])
                 )
-                row = row or Document(org_id=job.org_id, collection_id=collection.id, source=url[:1000])
+                row = row or Document(org_id=job.org_id, collection_id=collection_id, source=url[:1000])
                 text = "\n".join(b.text for b in parsed.blocks)
                 row.status, row.error, row.title, row.chunks = "indexed", "", parsed.title[:500], result.chunks
                 row.index_id, row.bytes = result.document_id, len(text.encode())
                 row.sha256 = hashlib.sha256(text.encode()).hexdigest()
                 session.add(row)
-                job.progress(0.5, f"Indexerade {url[:200]}")
-
-            report = crawl(config=config, state=state, on_changed=changed)
+            source = session.get(CrawlSource, int(job.payload["source_id"]))
+            assert source is not None
             source.state = {url: asdict(record) for url, record in state.items()}
             source.last_report = {
                 "fetched": report.fetched, "changed": len(report.changed), "unchanged": len(report.unchanged),

@@ -512,6 +512,8 @@ def ask(
     provider = provider or (assistant.provider if assistant else None)
     chat = chat_function(hub, data_class=klass, provider=provider, function=function) if hub is not None else None
     keys = [c.index_key for c in collections]
+    if chat is not None:  # the hub audits in its own transaction: release any write lock (SQLite) before it
+        session.commit()
     answer = answer_question(question=question, index=_MultiIndex(store, collections), collection_ids=keys,
                              chat=chat, history=history,
                              instructions=assistant.instructions if assistant else "")  # fmt: skip
