@@ -109,7 +109,7 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
 
     def retention(job: JobContext) -> dict | None:
         with job.session_factory() as session:
-            removed = workflow.apply_retention(session, settings=settings)
+            removed = workflow.apply_retention(session, settings=settings, org_id=job.org_id)
             session.commit()
         return {"deleted": removed}
 

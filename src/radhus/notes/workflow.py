@@ -568,14 +568,19 @@ def delete_audio(recording: Recording, *, settings: Settings) -> bool:
     return existed
 
 
-def apply_retention(session: Session, *, settings: Settings, now: dt.datetime | None = None) -> list[int]:
-    """Delete audio whose note is approved or whose retention period has passed; returns recording ids."""
+def apply_retention(
+    session: Session, *, settings: Settings, now: dt.datetime | None = None, org_id: int | None = None
+) -> list[int]:
+    """Delete audio whose note is approved or whose retention period has passed (one organisation, or all when
+    org_id is None); returns the recording ids."""
     now = now or utcnow()
     stmt = (
         select(Recording, NoteRow.status)
         .join(NoteRow, NoteRow.id == Recording.note_id)
         .where(Recording.status != RecordingStatus.DELETED.value)
     )
+    if org_id is not None:
+        stmt = stmt.where(Recording.org_id == org_id)
     removed = []
     for recording, status in session.execute(stmt).all():
         approved = status in (NoteState.APPROVED.value, NoteState.EXPORTED.value)
