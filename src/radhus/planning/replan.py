@@ -29,6 +29,7 @@ def repair_roster(
     new_absences: list[Absence] | None = None,
     frozen_days: int = 0,
     time_limit: float = 20.0,
+    workers: int = 2,
     audit: Callable[[dict], None] | None = None,
 ) -> RosterResult:
     """Repaired roster changing as few assignments as possible; pins and days before `frozen_days` stay."""
@@ -40,7 +41,7 @@ def repair_roster(
             raise InvalidInput(f"Låst pass för {pin.employee} dag {pin.day} stämmer inte med det publicerade schemat.")
     updated = inp.model_copy(update={"absences": [*inp.absences, *(new_absences or [])]})
     updated = updated.model_copy(update={"pins": _pins_from(updated, published, frozen_days)})
-    result = solve_roster(updated, time_limit=time_limit, published=published)
+    result = solve_roster(updated, time_limit=time_limit, workers=workers, published=published)
     if audit is not None:
         audit({"action": "planning.roster.repair", "unit": inp.unit, "changes": result.changes})
     return result
