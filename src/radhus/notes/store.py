@@ -1,4 +1,5 @@
-"""A small note store interface and an encrypted-file implementation (the lead moves notes to the DB later)."""
+"""An encrypted-file note store (files under root/<org>/<id>.note). The platform keeps notes in the database
+(see workflow.py and tables.py); this store remains for tools that work on plain folders."""
 
 from __future__ import annotations
 
