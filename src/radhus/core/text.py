@@ -42,7 +42,8 @@ _BUILTIN_LEXICON: frozenset[str] = frozenset(
 )
 
 _LINKING_LETTERS = ("s", "e", "")
-_MIN_PART = 3
+_MIN_PART = 3  # parts from the built-in lexicon ("lov", "bil")
+_MIN_LEARNED_PART = 4  # parts learned from a collection's own words: shorter ones are mostly noise ("ing", "ger")
 _MIN_COMPOUND = 7
 
 _MONTHS = {
@@ -135,7 +136,19 @@ def _split(word: str, known: _Known, *, depth: int) -> list[str]:
 
 
 def _is_known(part: str, known: _Known) -> bool:
-    return part in known or _stemmer().stemWord(part) in known
+    """A compound part must be a content word: never a function word ("för", "genom" in "genomför", "föreningen").
+
+    Three-letter parts are accepted only from the built-in lexicon: a collection's vocabulary holds every short
+    word it contains, and letting those split words ("del" + "egeras") added misleading index terms.
+    """
+    if part in STOPWORDS:
+        return False
+    stemmed = _stemmer().stemWord(part)
+    if part in _BUILTIN_LEXICON or stemmed in _BUILTIN_LEXICON:
+        return True
+    if len(part) < _MIN_LEARNED_PART:
+        return False
+    return part in known.extra or (len(stemmed) >= _MIN_LEARNED_PART and stemmed in known.extra)
 
 
 def is_stopword(word: str) -> bool:
