@@ -221,3 +221,29 @@ def test_upload_over_the_limit_is_refused_and_pages_render(app, client, two_orgs
     assert client.get(f"/api/v1/knowledge/collections/{cid}/documents").json() == []
     for path in ("/kunskap", f"/kunskap/samlingar/{cid}", "/kunskap/assistenter", "/kunskap/redaktor"):
         assert client.get(path).status_code == 200, path
+
+
+def test_role_restricted_collection_and_reupload_replaces_passages(app, client, two_orgs, session_factory):
+    csrf = login(client, "redaktor@alfakommun")
+    cid = _collection(client, csrf, name="granskning", allowed_roles=["granskare"])
+    _upload(client, csrf, cid, [("rutin.md", GUIDE.encode())])
+    _run_jobs(app, session_factory)
+    _upload(client, csrf, cid, [("rutin.md", b"# Ny rutin\n\nNycklar kvitteras nu digitalt i appen Nyckelkoll.\n")])
+    _run_jobs(app, session_factory)
+    docs = client.get(f"/api/v1/knowledge/collections/{cid}/documents").json()
+    assert len(docs) == 1 and docs[0]["status"] == "indexed"
+
+    def search(question, token):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/api/v1/knowledge/search",
+            json={"question": question, "collection_ids": [cid]},
+            headers={"X-CSRF-Token": token},
+        )
+
+    assert "Nyckelkoll" in search("Nyckelkoll", csrf).json()["results"][0]["text"]
+    assert all("låscylinder" not in r["text"] for r in search("låscylinder", csrf).json()["results"])
+    staff = login(client, "medarbetare@alfakommun")
+    assert search("Nyckelkoll", staff).status_code == 404
+    assert client.get("/api/v1/knowledge/collections").json() == []
+    reviewer = login(client, "granskare@alfakommun")
+    assert search("Nyckelkoll", reviewer).status_code == 200
