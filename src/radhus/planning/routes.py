@@ -1,0 +1,554 @@
+"""Planning pages and API: unit rosters (proposal, live-checked changes, approval, publication, re-planning,
+exports) and home-care day plans (timeline per staff, unplanned visits, re-planning during the day)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from radhus.core.auth import Principal, Role
+from radhus.core.errors import InvalidInput, RadhusError
+from radhus.planning import workflow
+from radhus.planning.importer import read_roster_input
+from radhus.planning.tables import STATUS_LABELS, PlanStatus, RosterPlan, RoutePlan
+from radhus.web.deps import context, db, principal, render, role_required
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1")
+
+DbSession = Annotated[Session, Depends(db)]
+Caller = Annotated[Principal, Depends(principal)]
+Planner = Annotated[Principal, Depends(role_required(Role.EDITOR))]
+
+NAV = [
+    {
+        "path": "/planering",
+        "label": "Schema och rutter",
+        "description": "Schemaförslag enligt arbetstidsreglerna och dagliga rutter i hemtjänsten.",
+        "roles": ["redaktor", "medarbetare", "granskare", "revisor"],
+    }
+]
+WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
+MAX_UPLOAD_MB = 10
+
+
+def _wake(request: Request) -> None:
+    worker = context(request).worker
+    if worker is not None:
+        worker.wake()
+
+
+def _roster_view(plan: RosterPlan, who: Principal, *, kompetens: str = "", personal: str = "") -> dict[str, Any]:
+    """Everything the roster page shows, with the staff filter applied."""
+    inp = workflow.roster_input(plan)
+    roster = workflow.shown_roster(plan, who)
+    shift_index = {s.id: i for i, s in enumerate(inp.shift_types)}
+    employees = [
+        e for e in inp.employees if (not kompetens or kompetens in e.competences) and (not personal or e.id == personal)
+    ]
+    days = [
+        {"index": d, "label": inp.day_label(d), "weekday": WEEKDAYS[inp.date_of(d).weekday()]} for d in range(inp.days)
+    ]
+    competences = sorted({c for e in inp.employees for c in e.competences})
+    absent = {(a.employee, d) for a in inp.absences for d in range(a.first_day, (a.last_day or a.first_day) + 1)}
+    return {
+        "plan": plan,
+        "inp": inp,
+        "roster": roster,
+        "proposal": plan.proposal if workflow.is_planner(who) else None,
+        "employees": employees,
+        "all_employees": inp.employees,
+        "days": days,
+        "shift_index": shift_index,
+        "competences": competences,
+        "absent": absent,
+        "filters": {"kompetens": kompetens, "personal": personal},
+        "status_label": STATUS_LABELS.get(plan.status, plan.status),
+        "planner": workflow.is_planner(who),
+        "pins": {(p.employee, p.day) for p in inp.pins},
+    }
+
+
+async def _save_upload(upload: UploadFile) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="radhus-schema-"))
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in (".json", ".xlsx"):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise InvalidInput("Indata måste vara en .json- eller .xlsx-fil.")
+    target = folder / f"indata{suffix}"
+    size, limit = 0, MAX_UPLOAD_MB * 1024 * 1024
+    with target.open("wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                shutil.rmtree(folder, ignore_errors=True)
+                raise InvalidInput(f"Filen är större än {MAX_UPLOAD_MB} MB.")
+            out.write(chunk)
+    return target
+
+
+def _index(request: Request, session: Session, who: Principal, *, error: str | None = None, status_code: int = 200):
+    return render(
+        request,
+        "planning/index.html",
+        status_code=status_code,
+        rosters=workflow.list_rosters(session, who=who),
+        route_plans=workflow.list_route_plans(session, who=who) if workflow.is_planner(who) else [],
+        planner=workflow.is_planner(who),
+        status_labels=STATUS_LABELS,
+        error=error,
+    )
+
+
+# --- pages: rosters ------------------------------------------------------------------------------------------
+
+
+@router.get("/planering", include_in_schema=False)
+def planning_index(request: Request, session: DbSession, who: Caller):
+    """Rosters and home-care day plans of the organisation."""
+    return _index(request, session, who)
+
+
+@router.post("/planering/scheman", include_in_schema=False)
+async def roster_create(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    source: Annotated[str, Form()] = "exempel",
+    time_limit: Annotated[float, Form()] = 10.0,
+    input_file: Annotated[UploadFile | None, File()] = None,
+):
+    """Create a roster proposal from the bundled example or an uploaded JSON/Excel input (queued job)."""
+    try:
+        if source == "fil":
+            if input_file is None or not input_file.filename:
+                raise InvalidInput("Välj en indatafil (.json eller .xlsx).")
+            path = await _save_upload(input_file)
+            try:
+                data = read_roster_input(path).model_dump(mode="json")
+            finally:
+                shutil.rmtree(path.parent, ignore_errors=True)
+        else:
+            data = workflow.example_input()
+        plan, _ = workflow.create_roster(session, who=who, data=data, time_limit=time_limit)
+    except RadhusError as exc:
+        session.rollback()
+        return _index(request, session, who, error=exc.message, status_code=exc.status_code)
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/scheman/{plan.id}", status_code=303)
+
+
+@router.get("/planering/scheman/{plan_id}", include_in_schema=False)
+def roster_page(
+    request: Request,
+    session: DbSession,
+    who: Caller,
+    plan_id: int,
+    kompetens: str = "",
+    personal: str = "",
+    meddelande: str = "",
+):
+    """The roster grid (staff × days) with staffing report, wishes, fairness and explanations."""
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    workflow.personal_data_read(session, who=who, plan=plan, via="webb")
+    return render(
+        request,
+        "planning/roster.html",
+        message=meddelande,
+        **_roster_view(plan, who, kompetens=kompetens, personal=personal),
+    )
+
+
+@router.post("/planering/scheman/{plan_id}/kontroll", include_in_schema=False)
+def roster_check(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    employee: Annotated[str, Form()] = "",
+    day: Annotated[int, Form()] = 0,
+    shift: Annotated[str, Form()] = "",
+):
+    """Live rule check of a proposed cell change (HTML fragment with Swedish violations)."""
+    try:
+        problems = workflow.check_change(session, who=who, plan_id=plan_id, employee=employee, day=day, shift=shift)
+        error = None
+    except RadhusError as exc:
+        problems, error = [], exc.message
+    return render(request, "planning/_check.html", problems=problems, error=error)
+
+
+@router.post("/planering/scheman/{plan_id}/andra", include_in_schema=False)
+def roster_change(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    employee: Annotated[str, Form()] = "",
+    day: Annotated[int, Form()] = 0,
+    shift: Annotated[str, Form()] = "",
+):
+    """Save a changed cell; refused (nothing saved) when it breaks a hard rule."""
+    try:
+        workflow.change_cell(session, who=who, plan_id=plan_id, employee=employee, day=day, shift=shift)
+    except RadhusError as exc:
+        session.rollback()
+        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+        values = _roster_view(plan, who)
+        return render(request, "planning/roster.html", status_code=exc.status_code, error=exc.message, **values)
+    return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=andrad", status_code=303)
+
+
+@router.get("/planering/scheman/{plan_id}/ersattare", include_in_schema=False)
+def roster_candidates(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    day: int = 0,
+    shift: str = "",
+    competence: str = "",
+):
+    """Ranked staff who can take an open shift without breaking a rule ("Föreslå ersättare")."""
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    try:
+        ranked = workflow.candidates(session, who=who, plan_id=plan_id, day=day, shift=shift, competence=competence)
+        error = None
+    except RadhusError as exc:
+        ranked, error = [], exc.message
+    inp = workflow.roster_input(plan)
+    return render(
+        request,
+        "planning/candidates.html",
+        plan=plan,
+        ranked=ranked,
+        error=error,
+        day_label=inp.day_label(day) if 0 <= day < inp.days else str(day),
+        shift_label=next((s.label for s in inp.shift_types if s.id == shift), shift),
+        day=day,
+        shift=shift,
+    )
+
+
+@router.post("/planering/scheman/{plan_id}/godkann", include_in_schema=False)
+def roster_approve(session: DbSession, who: Planner, plan_id: int):
+    """Approve the proposal as the logged-in planner (audited)."""
+    workflow.approve(session, who=who, plan_id=plan_id)
+    return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=godkant", status_code=303)
+
+
+@router.post("/planering/scheman/{plan_id}/publicera", include_in_schema=False)
+def roster_publish(session: DbSession, who: Planner, plan_id: int):
+    """Publish the approved roster to the staff."""
+    workflow.publish(session, who=who, plan_id=plan_id)
+    return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=publicerat", status_code=303)
+
+
+@router.post("/planering/scheman/{plan_id}/sjuk", include_in_schema=False)
+def roster_sick(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    employee: Annotated[str, Form()] = "",
+    first_day: Annotated[int, Form()] = 0,
+    last_day: Annotated[str, Form()] = "",
+):
+    """Register sick leave on a published roster and queue a minimal re-plan."""
+    try:
+        last = int(last_day) if last_day.strip() else None
+        workflow.request_replan(
+            session, who=who, plan_id=plan_id, employee=employee, first_day=first_day, last_day=last
+        )
+    except (RadhusError, ValueError) as exc:
+        session.rollback()
+        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+        message = exc.message if isinstance(exc, RadhusError) else "Sista sjukdagen måste vara ett dagnummer."
+        status = exc.status_code if isinstance(exc, RadhusError) else 400
+        return render(request, "planning/roster.html", status_code=status, error=message, **_roster_view(plan, who))
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=omplaneras", status_code=303)
+
+
+@router.get("/planering/scheman/{plan_id}/export/{fmt}", include_in_schema=False)
+def roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, personal: str = ""):
+    """Download the roster as CSV, Excel or iCalendar (everyone, or one person)."""
+    data, name, media = workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=personal or None)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- pages: home-care routes ----------------------------------------------------------------------------------
+
+
+@router.post("/planering/rutter", include_in_schema=False)
+async def routes_create(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    source: Annotated[str, Form()] = "exempel",
+    time_limit: Annotated[float, Form()] = 5.0,
+    request_file: Annotated[UploadFile | None, File()] = None,
+):
+    """Create a home-care day plan from the bundled example or an uploaded JSON request (queued job)."""
+    try:
+        if source == "fil":
+            if request_file is None or not request_file.filename:
+                raise InvalidInput("Välj en JSON-fil med dagens besök och personal.")
+            raw = await request_file.read(MAX_UPLOAD_MB * 1024 * 1024 + 1)
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise InvalidInput("Filen är inte giltig JSON.") from exc
+        else:
+            data = workflow.example_homecare()
+        plan, _ = workflow.create_route_plan(session, who=who, request=data, time_limit=time_limit)
+    except RadhusError as exc:
+        session.rollback()
+        return _index(request, session, who, error=exc.message, status_code=exc.status_code)
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/rutter/{plan.id}", status_code=303)
+
+
+def _route_view(plan: RoutePlan) -> dict[str, Any]:
+    staff = {s["id"]: s for s in plan.request.get("staff", [])}
+    visits = {v["id"]: v for v in plan.request.get("visits", [])}
+    return {
+        "plan": plan,
+        "staff": staff,
+        "visits": visits,
+        "result": plan.plan or {},
+        "status_label": STATUS_LABELS.get(plan.status, plan.status),
+    }
+
+
+@router.get("/planering/rutter/{route_id}", include_in_schema=False)
+def routes_page(request: Request, session: DbSession, who: Planner, route_id: int):
+    """The day plan: a timeline per staff member, unplanned visits with reasons, re-planning."""
+    plan = workflow.get_route_plan(session, who=who, route_id=route_id)
+    return render(request, "planning/routes.html", **_route_view(plan))
+
+
+@router.post("/planering/rutter/{route_id}/handelse", include_in_schema=False)
+def routes_event(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    route_id: int,
+    kind: Annotated[str, Form()] = "staff_ill",
+    at: Annotated[str, Form()] = "",
+    staff_id: Annotated[str, Form()] = "",
+    visit_id: Annotated[str, Form()] = "",
+    client: Annotated[str, Form()] = "",
+    lat: Annotated[str, Form()] = "",
+    lon: Annotated[str, Form()] = "",
+    window_start: Annotated[str, Form()] = "",
+    window_end: Annotated[str, Form()] = "",
+    minutes: Annotated[str, Form()] = "30",
+):
+    """Re-plan the day from a time: a staff member falls ill, or a new visit is added."""
+    try:
+        if kind == "staff_ill":
+            event: dict[str, Any] = {"type": "staff_ill", "at": at, "staff_id": staff_id}
+        else:
+            try:
+                visit = {
+                    "id": visit_id.strip(),
+                    "client": client.strip(),
+                    "lat": float(lat.replace(",", ".")),
+                    "lon": float(lon.replace(",", ".")),
+                    "window": {"start": window_start, "end": window_end},
+                    "minutes": int(minutes),
+                    "competence": None,
+                    "staff_count": 1,
+                    "regular_staff": [],
+                }
+            except ValueError as exc:
+                raise InvalidInput("Ange position (latitud, longitud) och besökslängd i minuter som tal.") from exc
+            event = {"type": "visit_added", "at": at, "visit": visit}
+        workflow.request_route_replan(session, who=who, route_id=route_id, event=event)
+    except RadhusError as exc:
+        session.rollback()
+        plan = workflow.get_route_plan(session, who=who, route_id=route_id)
+        return render(
+            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan)
+        )
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/rutter/{route_id}", status_code=303)
+
+
+# --- REST API ---------------------------------------------------------------------------------------------------
+
+
+class RosterCreate(BaseModel):
+    """A roster problem (the JSON input format of `radhus plan roster`) and the solver's time limit."""
+
+    input: dict[str, Any]
+    time_limit: float = Field(10.0, gt=0, le=workflow.MAX_TIME_LIMIT)
+
+
+class CellChange(BaseModel):
+    employee: str
+    day: int
+    shift: str = ""
+
+
+class Replan(BaseModel):
+    employee: str | None = None
+    first_day: int | None = None
+    last_day: int | None = None
+    demand: list[dict[str, Any]] | None = None
+
+
+class RouteCreate(BaseModel):
+    request: dict[str, Any]
+    time_limit: float = Field(5.0, gt=0, le=workflow.MAX_TIME_LIMIT)
+
+
+class RouteEvent(BaseModel):
+    event: dict[str, Any]
+
+
+def _roster_json(plan: RosterPlan, who: Principal) -> dict[str, Any]:
+    return {
+        "id": plan.id,
+        "unit": plan.unit,
+        "period_start": plan.period_start.isoformat(),
+        "weeks": plan.weeks,
+        "status": plan.status,
+        "status_label": STATUS_LABELS.get(plan.status, plan.status),
+        "approved_by": plan.approved_by_name,
+        "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
+        "published_version": plan.published_version,
+        "conflict": plan.conflict,
+        "error": plan.error,
+        "proposal": plan.proposal if workflow.is_planner(who) else None,
+        "published_roster": plan.published_roster,
+    }
+
+
+@api.get("/planning/rosters", summary="Roster plans of the caller's organisation")
+def api_rosters(session: DbSession, who: Caller) -> list[dict[str, Any]]:
+    """List roster plans (planners see all, others only published ones)."""
+    return [
+        {"id": p.id, "unit": p.unit, "status": p.status, "period_start": p.period_start.isoformat()}
+        for p in workflow.list_rosters(session, who=who)
+    ]
+
+
+@api.post("/planning/rosters", status_code=202, summary="Create a roster proposal (queued solver job)")
+def api_roster_create(request: Request, session: DbSession, who: Planner, body: RosterCreate) -> dict[str, Any]:
+    """Store the input and queue the solver; poll the plan until its status is no longer "i_ko"."""
+    plan, job = workflow.create_roster(session, who=who, data=body.input, time_limit=body.time_limit)
+    session.commit()
+    _wake(request)
+    return {"id": plan.id, "job_id": job.id, "status": plan.status}
+
+
+@api.get("/planning/rosters/{plan_id}", summary="One roster plan with its proposal and reports")
+def api_roster(session: DbSession, who: Caller, plan_id: int) -> dict[str, Any]:
+    """The plan, its proposal (planners) and the published roster (audited as a personal-data read)."""
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    workflow.personal_data_read(session, who=who, plan=plan, via="api")
+    return _roster_json(plan, who)
+
+
+@api.post("/planning/rosters/{plan_id}/check", summary="Check a cell change against the hard rules")
+def api_roster_check(session: DbSession, who: Planner, plan_id: int, body: CellChange) -> dict[str, Any]:
+    """Swedish violations that the change would cause (empty list: allowed)."""
+    problems = workflow.check_change(
+        session, who=who, plan_id=plan_id, employee=body.employee, day=body.day, shift=body.shift
+    )
+    return {"ok": not problems, "violations": problems}
+
+
+@api.post("/planning/rosters/{plan_id}/changes", summary="Change a cell (refused when it breaks a hard rule)")
+def api_roster_change(session: DbSession, who: Planner, plan_id: int, body: CellChange) -> dict[str, Any]:
+    """Save one changed assignment of the proposal."""
+    plan = workflow.change_cell(
+        session, who=who, plan_id=plan_id, employee=body.employee, day=body.day, shift=body.shift
+    )
+    return _roster_json(plan, who)
+
+
+@api.get("/planning/rosters/{plan_id}/candidates", summary="Ranked replacements for an open shift")
+def api_roster_candidates(
+    session: DbSession, who: Planner, plan_id: int, day: int = Query(...), shift: str = Query(...), competence: str = ""
+) -> list[dict[str, Any]]:
+    """Staff who can take the shift without breaking a rule, best first."""
+    return workflow.candidates(session, who=who, plan_id=plan_id, day=day, shift=shift, competence=competence)
+
+
+@api.post("/planning/rosters/{plan_id}/approve", summary="Approve the proposal (planner; audited)")
+def api_roster_approve(session: DbSession, who: Planner, plan_id: int) -> dict[str, Any]:
+    """Approve as the calling planner."""
+    return _roster_json(workflow.approve(session, who=who, plan_id=plan_id), who)
+
+
+@api.post("/planning/rosters/{plan_id}/publish", summary="Publish an approved roster")
+def api_roster_publish(session: DbSession, who: Planner, plan_id: int) -> dict[str, Any]:
+    """Publish to the staff; the published roster is the basis for re-planning."""
+    return _roster_json(workflow.publish(session, who=who, plan_id=plan_id), who)
+
+
+@api.post("/planning/rosters/{plan_id}/replan", status_code=202, summary="Re-plan after sick leave or changed demand")
+def api_roster_replan(request: Request, session: DbSession, who: Planner, plan_id: int, body: Replan) -> dict[str, Any]:
+    """Queue a minimal repair of the published roster (pins and earlier days untouched)."""
+    job = workflow.request_replan(
+        session,
+        who=who,
+        plan_id=plan_id,
+        employee=body.employee,
+        first_day=body.first_day,
+        last_day=body.last_day,
+        demand=body.demand,
+    )
+    session.commit()
+    _wake(request)
+    return {"id": plan_id, "job_id": job.id, "status": PlanStatus.QUEUED.value}
+
+
+@api.get("/planning/rosters/{plan_id}/export/{fmt}", summary="Export the roster as csv, xlsx or ics")
+def api_roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, employee: str = ""):
+    """Download the roster (ics: one employee with ?employee=, or everyone)."""
+    data, name, media = workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=employee or None)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@api.post("/planning/routes", status_code=202, summary="Create a home-care day plan (queued job)")
+def api_routes_create(request: Request, session: DbSession, who: Planner, body: RouteCreate) -> dict[str, Any]:
+    """Store the day's request and queue the route planner."""
+    plan, job = workflow.create_route_plan(session, who=who, request=body.request, time_limit=body.time_limit)
+    session.commit()
+    _wake(request)
+    return {"id": plan.id, "job_id": job.id, "status": plan.status}
+
+
+@api.get("/planning/routes/{route_id}", summary="One home-care day plan")
+def api_routes(session: DbSession, who: Planner, route_id: int) -> dict[str, Any]:
+    """The request, the planned routes and unplanned visits with reasons."""
+    plan = workflow.get_route_plan(session, who=who, route_id=route_id)
+    return {"id": plan.id, "date": plan.date.isoformat(), "status": plan.status, "error": plan.error, "plan": plan.plan}
+
+
+@api.post("/planning/routes/{route_id}/replan", status_code=202, summary="Re-plan the day after an event")
+def api_routes_replan(
+    request: Request, session: DbSession, who: Planner, route_id: int, body: RouteEvent
+) -> dict[str, Any]:
+    """Event: {"type": "staff_ill", "at", "staff_id"} or {"type": "visit_added", "at", "visit"}."""
+    job = workflow.request_route_replan(session, who=who, route_id=route_id, event=body.event)
+    session.commit()
+    _wake(request)
+    return {"id": route_id, "job_id": job.id, "status": PlanStatus.QUEUED.value}

@@ -1,0 +1,456 @@
+"""Planning on the database: roster plans and home-care day plans per organisation, approval and publication.
+
+Routes, jobs, the CLI and the demo call these functions; every lookup filters by the caller's organisation and
+answers another organisation's id exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from radhus.core import audit, jobs
+from radhus.core.audit import AuditKind
+from radhus.core.auth import Principal, Role
+from radhus.core.db import utcnow
+from radhus.core.errors import Conflict, InvalidInput, NotFound
+from radhus.planning.export import roster_csv, roster_ics, roster_xlsx
+from radhus.planning.models import RosterInput, load_roster_input
+from radhus.planning.replan import open_shift_candidates
+from radhus.planning.roster import report
+from radhus.planning.rules import absent_days, check_assignment_change
+from radhus.planning.tables import PlanStatus, RosterPlan, RoutePlan
+
+PLANNER_ROLES = (Role.EDITOR,)  # redaktör (and administrators, who pass every role check) plan and approve
+NOT_FOUND = "Schemat finns inte."
+ROUTE_NOT_FOUND = "Ruttplanen finns inte."
+EXAMPLE = Path(__file__).parent / "examples" / "avdelning.json"
+HOMECARE_EXAMPLE = Path(__file__).parent / "examples" / "homecare_example.json"
+MAX_TIME_LIMIT = 300.0
+
+
+def is_planner(who: Principal) -> bool:
+    return who.has_role(*PLANNER_ROLES)
+
+
+def require_planner(who: Principal) -> None:
+    who.require_role(*PLANNER_ROLES)
+
+
+def example_input() -> dict[str, Any]:
+    """The bundled example unit (Äldreboendet Solrosen, two weeks)."""
+    return json.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def example_homecare() -> dict[str, Any]:
+    """The bundled example home-care day."""
+    return json.loads(HOMECARE_EXAMPLE.read_text(encoding="utf-8"))
+
+
+def _check_limit(time_limit: float) -> float:
+    if not time_limit or time_limit <= 0:
+        raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
+    if time_limit > MAX_TIME_LIMIT:
+        raise InvalidInput(f"Tidsgränsen får vara högst {MAX_TIME_LIMIT:g} sekunder.")
+    return float(time_limit)
+
+
+# --- rosters -------------------------------------------------------------------------------------------------
+
+
+def create_roster(
+    session: Session, *, who: Principal, data: dict[str, Any], time_limit: float = 10.0, workers: int = 2
+) -> tuple[RosterPlan, jobs.Job]:
+    """Validate the input, store a roster plan and queue the solver job."""
+    require_planner(who)
+    inp = load_roster_input(data)
+    plan = RosterPlan(
+        org_id=who.org_id,
+        unit=inp.unit,
+        period_start=inp.start_date,
+        weeks=inp.weeks,
+        time_limit=_check_limit(time_limit),
+        input=inp.model_dump(mode="json"),
+        status=PlanStatus.QUEUED.value,
+        created_by_name=who.display_name or who.username,
+    )
+    session.add(plan)
+    session.flush()
+    job = jobs.enqueue(
+        session,
+        org_id=who.org_id,
+        kind="planning.roster",
+        title=f"Schemaförslag för {inp.unit}",
+        payload={"plan_id": plan.id, "workers": workers, "user_id": who.user_id, "username": who.username},
+        user_id=who.user_id,
+        max_attempts=1,
+    )
+    return plan, job
+
+
+def list_rosters(session: Session, *, who: Principal) -> list[RosterPlan]:
+    """The organisation's roster plans, newest first (only published ones for non-planners)."""
+    stmt = select(RosterPlan).where(RosterPlan.org_id == who.org_id).order_by(RosterPlan.id.desc())
+    if not is_planner(who):
+        stmt = stmt.where(RosterPlan.status == PlanStatus.PUBLISHED.value)
+    return list(session.scalars(stmt))
+
+
+def get_roster(session: Session, *, who: Principal, plan_id: int) -> RosterPlan:
+    """One roster plan of the caller's organisation; non-planners see only published rosters."""
+    plan = session.get(RosterPlan, plan_id)
+    if plan is None or plan.org_id != who.org_id:
+        raise NotFound(NOT_FOUND)
+    if not is_planner(who) and plan.status != PlanStatus.PUBLISHED.value:
+        raise NotFound(NOT_FOUND)
+    return plan
+
+
+def roster_input(plan: RosterPlan) -> RosterInput:
+    return load_roster_input(plan.input)
+
+
+def shown_roster(plan: RosterPlan, who: Principal) -> dict[str, list[str]] | None:
+    """The roster a caller sees: the working proposal for planners, the published one for everyone else."""
+    if not is_planner(who):
+        return plan.published_roster
+    return (plan.proposal or {}).get("roster")
+
+
+def _working_roster(plan: RosterPlan) -> dict[str, list[str]]:
+    roster = (plan.proposal or {}).get("roster")
+    if not roster:
+        raise Conflict("Schemat har inget förslag ännu – vänta tills beräkningen är klar.")
+    return {k: list(v) for k, v in roster.items()}
+
+
+def check_change(session: Session, *, who: Principal, plan_id: int, employee: str, day: int, shift: str) -> list[str]:
+    """Swedish messages for the hard rules that putting `shift` ("" = free) in the cell would break."""
+    require_planner(who)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    inp = roster_input(plan)
+    roster = _working_roster(plan)
+    problems = check_assignment_change(inp=inp, roster=roster, employee_id=employee, day=day, shift_id=shift)
+    if shift and day in absent_days(inp, employee):
+        problems.insert(0, f"{inp.employee(employee).label} är frånvarande {inp.day_label(day)}.")
+    return problems
+
+
+def change_cell(session: Session, *, who: Principal, plan_id: int, employee: str, day: int, shift: str) -> RosterPlan:
+    """Change one cell of the proposal; refused with the Swedish rule violations if it breaks a hard rule."""
+    problems = check_change(session, who=who, plan_id=plan_id, employee=employee, day=day, shift=shift)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    if plan.status == PlanStatus.PUBLISHED.value:
+        raise Conflict("Schemat är publicerat. Ändra det genom omplanering (sjukfrånvaro) eller ett nytt förslag.")
+    if problems:
+        raise InvalidInput("Ändringen bryter mot reglerna: " + " ".join(problems), detail={"violations": problems})
+    inp = roster_input(plan)
+    roster = _working_roster(plan)
+    before = roster[employee][day]
+    roster[employee][day] = shift
+    _store_proposal(plan, inp, roster, status=(plan.proposal or {}).get("status", "manuellt ändrat"))
+    plan.manual_changes += 1
+    if plan.status == PlanStatus.APPROVED.value:  # a changed roster must be approved again
+        plan.status, plan.approved_by, plan.approved_by_name, plan.approved_at = (
+            PlanStatus.DRAFT.value,
+            None,
+            None,
+            None,
+        )
+    audit.append(
+        session,
+        kind=AuditKind.ADMIN_CHANGE,
+        action="planning.roster.change",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        detail={"plan_id": plan.id, "employee": employee, "day": day, "from": before, "to": shift},
+    )
+    session.flush()
+    return plan
+
+
+def _store_proposal(plan: RosterPlan, inp: RosterInput, roster: dict[str, list[str]], *, status: str) -> None:
+    previous = plan.proposal or {}
+    result = report(inp, roster)
+    result.status = status
+    result.objective = previous.get("objective", 0)
+    if previous.get("changes") is not None:
+        result.changes = previous["changes"]
+    plan.proposal = result.to_dict(inp)
+
+
+def candidates(session: Session, *, who: Principal, plan_id: int, day: int, shift: str, competence: str = "") -> list:
+    """Ranked staff who can take the open shift without breaking a hard rule."""
+    require_planner(who)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    inp = roster_input(plan)
+    if not 0 <= day < inp.days:
+        raise InvalidInput(f"Dag {day} ligger utanför perioden.")
+    return open_shift_candidates(inp=inp, roster=_working_roster(plan), day=day, shift_id=shift, competence=competence)
+
+
+def approve(session: Session, *, who: Principal, plan_id: int) -> RosterPlan:
+    """A named planner approves the proposal (audited as an approval)."""
+    require_planner(who)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    if plan.status != PlanStatus.DRAFT.value:
+        raise Conflict("Bara ett färdigt förslag som inte redan är godkänt kan godkännas.")
+    plan.status = PlanStatus.APPROVED.value
+    plan.approved_by, plan.approved_by_name = who.user_id, who.display_name or who.username
+    plan.approved_at = utcnow()
+    audit.append(
+        session,
+        kind=AuditKind.APPROVAL,
+        action="planning.roster.approve",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function="planning.roster_proposal",
+        detail={"plan_id": plan.id, "unit": plan.unit, "manual_changes": plan.manual_changes},
+    )
+    session.flush()
+    return plan
+
+
+def publish(session: Session, *, who: Principal, plan_id: int) -> RosterPlan:
+    """Publish an approved roster to the staff; it becomes the basis for re-planning."""
+    require_planner(who)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    if plan.status != PlanStatus.APPROVED.value:
+        raise Conflict("Schemat måste godkännas av en schemaläggare innan det publiceras.")
+    plan.published_roster = _working_roster(plan)
+    plan.published_version += 1
+    plan.published_at = utcnow()
+    plan.status = PlanStatus.PUBLISHED.value
+    audit.append(
+        session,
+        kind=AuditKind.APPROVAL,
+        action="planning.roster.publish",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function="planning.roster_proposal",
+        detail={"plan_id": plan.id, "version": plan.published_version},
+    )
+    session.flush()
+    return plan
+
+
+def request_replan(
+    session: Session,
+    *,
+    who: Principal,
+    plan_id: int,
+    employee: str | None = None,
+    first_day: int | None = None,
+    last_day: int | None = None,
+    demand: list[dict] | None = None,
+    workers: int = 2,
+) -> jobs.Job:
+    """Queue a minimal repair of the published roster after sick leave (or changed demand)."""
+    require_planner(who)
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    if not plan.published_roster:
+        raise Conflict("Bara ett publicerat schema kan planeras om.")
+    inp = roster_input(plan)
+    payload: dict[str, Any] = {"plan_id": plan.id, "workers": workers, "user_id": who.user_id}
+    if employee:
+        inp.employee(employee)
+        if first_day is None or not 0 <= first_day < inp.days:
+            raise InvalidInput(f"Första sjukdagen måste ligga inom perioden (0–{inp.days - 1}).")
+        if last_day is not None and not first_day <= last_day < inp.days:
+            raise InvalidInput("Sista sjukdagen måste ligga mellan första sjukdagen och periodens slut.")
+        payload["absence"] = {"employee": employee, "first_day": first_day, "last_day": last_day, "reason": "sjuk"}
+    if demand is not None:
+        load_roster_input({**plan.input, "demand": demand})  # validated now, not in the job
+        payload["demand"] = demand
+    if "absence" not in payload and "demand" not in payload:
+        raise InvalidInput("Ange sjukfrånvaro eller ett ändrat bemanningsbehov att planera om efter.")
+    plan.status = PlanStatus.QUEUED.value
+    return jobs.enqueue(
+        session,
+        org_id=who.org_id,
+        kind="planning.roster_replan",
+        title=f"Omplanering av schemat för {plan.unit}",
+        payload=payload,
+        user_id=who.user_id,
+        max_attempts=1,
+    )
+
+
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ics": ("text/calendar; charset=utf-8", "ics"),
+}
+
+
+def export(
+    session: Session, *, who: Principal, plan_id: int, fmt: str, employee: str | None = None
+) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of the roster as CSV, Excel or iCalendar (one employee, or everyone)."""
+    if fmt not in EXPORTS:
+        raise InvalidInput("Okänt exportformat – välj csv, xlsx eller ics.")
+    plan = get_roster(session, who=who, plan_id=plan_id)
+    roster = shown_roster(plan, who)
+    if not roster:
+        raise Conflict("Schemat har inget förslag ännu.")
+    inp = roster_input(plan)
+    media, suffix = EXPORTS[fmt]
+    name = f"schema-{plan.id}.{suffix}"
+    if fmt == "csv":
+        return roster_csv(inp, roster).encode("utf-8"), name, media
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory(prefix="radhus-schema-") as folder:
+            path = Path(folder) / name
+            roster_xlsx(inp, roster, path)
+            return path.read_bytes(), name, media
+    if employee:
+        inp.employee(employee)
+        return roster_ics(inp, roster, employee).encode("utf-8"), f"schema-{plan.id}-{employee}.ics", media
+    return _ics_all(inp, roster).encode("utf-8"), name, media
+
+
+def _ics_all(inp: RosterInput, roster: dict[str, list[str]]) -> str:
+    """One calendar with everyone's shifts (events of each employee's feed)."""
+    head, events = None, []
+    for emp in inp.employees:
+        lines = roster_ics(inp, roster, emp.id).split("\r\n")
+        begin = lines.index("BEGIN:VEVENT") if "BEGIN:VEVENT" in lines else len(lines) - 2
+        head = head or lines[:begin]
+        events += [line for line in lines[begin:] if line not in ("END:VCALENDAR", "")]
+    return "\r\n".join([*(head or []), *events, "END:VCALENDAR"]) + "\r\n"
+
+
+def personal_data_read(session: Session, *, who: Principal, plan: RosterPlan, via: str) -> None:
+    """Showing staff names, absences and wishes is a personal-data read."""
+    audit.append(
+        session,
+        kind=AuditKind.PERSONAL_DATA_READ,
+        action="planning.roster.view",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        detail={"plan_id": plan.id, "via": via},
+    )
+
+
+def ai_output(
+    session: Session,
+    *,
+    org_id: int,
+    user_id: int | None,
+    username: str | None,
+    function: str,
+    model: str,
+    action: str,
+    summary: str,
+    detail: dict,
+) -> None:
+    """Audit a built-in (no language model) AI output."""
+    audit.append(
+        session,
+        kind=AuditKind.AI_CALL,
+        action=action,
+        org_id=org_id,
+        user_id=user_id,
+        username=username,
+        function=function,
+        provider="inbyggd",
+        model=model,
+        data_class="intern",
+        output_text=summary,
+        excerpt=summary[:200],
+        detail=detail,
+    )
+
+
+# --- home-care routes ----------------------------------------------------------------------------------------
+
+
+def create_route_plan(
+    session: Session, *, who: Principal, request: dict[str, Any], time_limit: float = 5.0
+) -> tuple[RoutePlan, jobs.Job]:
+    """Store a home-care day request and queue the route planning job."""
+    require_planner(who)
+    if not isinstance(request, dict) or not request.get("staff") or not request.get("visits"):
+        raise InvalidInput("Dagsplanen behöver både personal och besök.")
+    from radhus.planning.homecare import build_problem
+
+    build_problem(request)  # validates with Swedish messages before anything is stored
+    try:
+        day = dt.date.fromisoformat(str(request.get("date") or dt.date.today().isoformat()))
+    except ValueError as exc:
+        raise InvalidInput("Datumet för dagsplanen är ogiltigt (använd ÅÅÅÅ-MM-DD).") from exc
+    plan = RoutePlan(
+        org_id=who.org_id,
+        unit=str(request.get("unit", ""))[:300],
+        date=day,
+        time_limit=_check_limit(time_limit),
+        request=request,
+        status=PlanStatus.QUEUED.value,
+        created_by_name=who.display_name or who.username,
+    )
+    session.add(plan)
+    session.flush()
+    job = jobs.enqueue(
+        session,
+        org_id=who.org_id,
+        kind="planning.routes",
+        title=f"Ruttförslag för {plan.unit or 'hemtjänsten'} {day.isoformat()}",
+        payload={"route_id": plan.id, "user_id": who.user_id},
+        user_id=who.user_id,
+        max_attempts=1,
+    )
+    return plan, job
+
+
+def list_route_plans(session: Session, *, who: Principal) -> list[RoutePlan]:
+    stmt = select(RoutePlan).where(RoutePlan.org_id == who.org_id).order_by(RoutePlan.id.desc())
+    return list(session.scalars(stmt))
+
+
+def get_route_plan(session: Session, *, who: Principal, route_id: int) -> RoutePlan:
+    plan = session.get(RoutePlan, route_id)
+    if plan is None or plan.org_id != who.org_id:
+        raise NotFound(ROUTE_NOT_FOUND)
+    return plan
+
+
+def request_route_replan(session: Session, *, who: Principal, route_id: int, event: dict[str, Any]) -> jobs.Job:
+    """Queue a re-plan of the day after a staff member falls ill or a visit is added."""
+    require_planner(who)
+    plan = get_route_plan(session, who=who, route_id=route_id)
+    if not plan.plan:
+        raise Conflict("Dagsplanen har inga rutter ännu – vänta tills beräkningen är klar.")
+    from radhus.planning.homecare import parse_hhmm
+
+    parse_hhmm(event.get("at", ""), "händelsens tidpunkt")
+    if event.get("type") == "staff_ill":
+        if event.get("staff_id") not in {s.get("id") for s in plan.request.get("staff", [])}:
+            raise InvalidInput("Okänd personal i dagsplanen.")
+    elif event.get("type") == "visit_added":
+        visit = event.get("visit") or {}
+        if not visit.get("id") or not visit.get("client"):
+            raise InvalidInput("Det nya besöket behöver ett id och en brukare.")
+        if visit["id"] in {v.get("id") for v in plan.request.get("visits", [])}:
+            raise InvalidInput(f"Det finns redan ett besök med id {visit['id']}.")
+    else:
+        raise InvalidInput("Okänd händelse – välj personal sjuk eller nytt besök.")
+    plan.status = PlanStatus.QUEUED.value
+    return jobs.enqueue(
+        session,
+        org_id=who.org_id,
+        kind="planning.routes_replan",
+        title=f"Omplanering av rutter {plan.date.isoformat()}",
+        payload={"route_id": plan.id, "event": event, "user_id": who.user_id},
+        user_id=who.user_id,
+        max_attempts=1,
+    )

@@ -1,0 +1,186 @@
+"""Planning on the platform over real HTTP and a real database: roster job → proposal → live-checked change →
+approval by a planner only → publication → sick-leave re-plan → exports; home-care day plan and re-plan."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from radhus.core import jobs
+from radhus.core.audit import AuditKind, AuditRecord
+from radhus.planning.models import load_roster_input
+from radhus.planning.rules import check_roster_rules
+from radhus.planning.tables import RosterPlan, RoutePlan
+from tests.conftest import login
+
+
+def _run_jobs(app, session_factory) -> None:  # type: ignore[no-untyped-def]
+    jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
+
+
+def _small_input() -> dict:
+    """One week, three people: solved to proven optimality in well under a second (load-independent)."""
+    return {
+        "unit": "Testavdelningen",
+        "start_date": "2026-03-02",
+        "weeks": 1,
+        "shift_types": [
+            {"id": "D", "name": "Dag", "start": "07:00", "end": "15:30", "break_minutes": 30},
+            {"id": "K", "name": "Kväll", "start": "14:00", "end": "21:30", "break_minutes": 30},
+        ],
+        "employees": [
+            {"id": "a", "name": "Anna", "competences": ["sjuksköterska"]},
+            {"id": "b", "name": "Bo", "competences": ["undersköterska"]},
+            {"id": "c", "name": "Cecilia", "competences": ["undersköterska"]},
+        ],
+        "demand": [{"shift": "D", "minimum": 1, "ideal": 1}, {"shift": "K", "minimum": 1, "ideal": 1}],
+        "pins": [{"employee": "a", "day": 0, "shift": "D"}],
+        "rules": {"every_other_weekend_free": False},
+    }
+
+
+def _proposal(session_factory, plan_id: int) -> RosterPlan:  # type: ignore[no-untyped-def]
+    with session_factory() as session:
+        plan = session.get(RosterPlan, plan_id)
+        assert plan is not None
+        session.expunge(plan)
+        return plan
+
+
+def test_roster_workflow_over_http(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    csrf = login(client, "redaktor@alfakommun")
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post("/api/v1/planning/rosters", json={"input": _small_input(), "time_limit": 30}, headers=headers)
+    assert created.status_code == 202, created.text
+    plan_id = created.json()["id"]
+    _run_jobs(app, session_factory)
+    plan = _proposal(session_factory, plan_id)
+    assert plan.status == "utkast", plan.error
+    inp = load_roster_input(plan.input)
+    roster = plan.proposal["roster"]
+    assert [v for v in check_roster_rules(inp, roster) if v.hard] == []  # independent checker
+    assert roster["a"][0] == "D"  # pin kept
+
+    # Live check and refusal: an early shift right after an evening shift breaks dygnsvila.
+    evening = next((e, d) for e, row in roster.items() for d, s in enumerate(row[:-1]) if s == "K")
+    emp, day = evening
+    checked = client.post(
+        f"/api/v1/planning/rosters/{plan_id}/check",
+        json={"employee": emp, "day": day + 1, "shift": "D"},
+        headers=headers,
+    )
+    assert checked.status_code == 200 and not checked.json()["ok"]
+    assert any("dygnsvila" in v for v in checked.json()["violations"])
+    refused = client.post(
+        f"/planering/scheman/{plan_id}/andra", data={"employee": emp, "day": day + 1, "shift": "D"}, headers=headers
+    )
+    assert refused.status_code == 422 and "dygnsvila" in refused.text
+    assert _proposal(session_factory, plan_id).proposal["roster"] == roster  # nothing saved
+
+    # Only a planner approves; a medarbetare does not even see the draft.
+    with TestClient(app) as staff_client:
+        staff_csrf = login(staff_client, "medarbetare@alfakommun")
+        denied = staff_client.post(f"/api/v1/planning/rosters/{plan_id}/approve", headers={"X-CSRF-Token": staff_csrf})
+        assert denied.status_code == 403
+        assert staff_client.get(f"/api/v1/planning/rosters/{plan_id}").status_code == 404
+        approved = client.post(f"/api/v1/planning/rosters/{plan_id}/approve", headers=headers)
+        assert approved.status_code == 200 and approved.json()["approved_by"]
+        published = client.post(f"/api/v1/planning/rosters/{plan_id}/publish", headers=headers)
+        assert published.json()["status"] == "publicerad"
+        assert staff_client.get(f"/api/v1/planning/rosters/{plan_id}").json()["published_roster"] == roster
+
+    # Sick leave re-plan: few changes, pin untouched, earlier days untouched.
+    sick_day = next(d for d in range(1, 7) if roster["b"][d])
+    replan = client.post(
+        f"/api/v1/planning/rosters/{plan_id}/replan", json={"employee": "b", "first_day": sick_day}, headers=headers
+    )
+    assert replan.status_code == 202, replan.text
+    _run_jobs(app, session_factory)
+    plan = _proposal(session_factory, plan_id)
+    assert plan.status == "utkast", plan.error
+    repaired = plan.proposal["roster"]
+    assert repaired["b"][sick_day] == "" and repaired["a"][0] == "D"
+    assert plan.proposal["status"] == "optimal"  # proven: the change count does not depend on machine load
+    assert 1 <= plan.proposal["changes"] <= 6  # the sick shift, its cover and at most a short cascade
+    assert all(repaired[e][d] == roster[e][d] for e in roster for d in range(sick_day))
+
+    # Exports parse.
+    text = client.get(f"/planering/scheman/{plan_id}/export/csv").text
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][0] == "personal" and len(rows) == 4 and rows[1][2] == "D"
+    xlsx = client.get(f"/api/v1/planning/rosters/{plan_id}/export/xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content))["Schema"]
+    assert sheet.cell(row=2, column=1).value == "Anna" and sheet.cell(row=2, column=2).value == "D"
+    ics = client.get(f"/planering/scheman/{plan_id}/export/ics?personal=a").text
+    lines = ics.split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR" and "DTSTART;TZID=Europe/Stockholm:20260302T070000" in lines
+
+    with session_factory() as session:
+        records = list(session.scalars(select(AuditRecord).where(AuditRecord.org_id == plan.org_id)))
+    ai = [r for r in records if r.kind == AuditKind.AI_CALL and r.function == "planning.roster_proposal"]
+    assert {r.provider for r in ai} == {"inbyggd"} and {r.model for r in ai} == {"cp-sat"} and len(ai) == 2
+    approvals = [r for r in records if r.kind == AuditKind.APPROVAL and r.action == "planning.roster.approve"]
+    assert approvals and approvals[0].username == "redaktor@alfakommun"
+
+
+def test_infeasible_and_bad_input(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    csrf = login(client, "redaktor@alfakommun")
+    headers = {"X-CSRF-Token": csrf}
+    bad = _small_input() | {"demand": [{"shift": "D", "minimum": 0}]}
+    refused = client.post("/api/v1/planning/rosters", json={"input": bad}, headers=headers)
+    assert refused.status_code == 422 and "bemanningsbehovet är tomt" in refused.json()["detail"]
+    with session_factory() as session:
+        assert session.scalars(select(RosterPlan)).all() == []  # nothing stored
+    page = client.post("/planering/scheman", data={"source": "exempel", "time_limit": "0"}, headers=headers)
+    assert page.status_code == 422 and "Tidsgränsen" in page.text
+
+    # Hard rules that cannot hold: a job that finishes with the smallest conflicting set.
+    impossible = _small_input() | {
+        "pins": [{"employee": "a", "day": 0, "shift": "K"}, {"employee": "a", "day": 1, "shift": "D"}]
+    }
+    created = client.post("/api/v1/planning/rosters", json={"input": impossible, "time_limit": 10}, headers=headers)
+    _run_jobs(app, session_factory)
+    plan = client.get(f"/api/v1/planning/rosters/{created.json()['id']}").json()
+    assert plan["status"] == "olosbart"
+    assert any("dygnsvila" in c for c in plan["conflict"]) and any("låst pass" in c for c in plan["conflict"])
+    page = client.get(f"/planering/scheman/{created.json()['id']}")
+    assert "Minsta motstridiga" in page.text and "dygnsvila" in page.text
+
+
+def test_homecare_day_plan_and_replan(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    csrf = login(client, "redaktor@alfakommun")
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post(
+        "/planering/rutter", data={"source": "exempel", "time_limit": "2"}, headers=headers, follow_redirects=False
+    )
+    assert created.status_code == 303
+    route_id = int(created.headers["location"].rsplit("/", 1)[1])
+    _run_jobs(app, session_factory)
+    page = client.get(f"/planering/rutter/{route_id}")
+    assert page.status_code == 200 and "Lena" in page.text and "<table" in page.text
+    with session_factory() as session:
+        row = session.get(RoutePlan, route_id)
+        assert row is not None and row.plan is not None
+        planned_for_p2 = [i for i in row.plan["routes"]["p2"] if i["type"] == "visit"]
+    event = client.post(
+        f"/planering/rutter/{route_id}/handelse",
+        data={"kind": "staff_ill", "staff_id": "p2", "at": "10:00"},
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert event.status_code == 303
+    _run_jobs(app, session_factory)
+    with session_factory() as session:
+        row = session.get(RoutePlan, route_id)
+        assert row is not None and row.plan is not None and row.status == "utkast"
+        after = [i for i in row.plan["routes"]["p2"] if i["type"] == "visit"]
+    assert all(i["start_min"] < 600 for i in after)  # nothing for the ill staff member after 10:00
+    assert len(after) <= len(planned_for_p2)
+    api = client.get(f"/api/v1/planning/routes/{route_id}").json()
+    assert api["plan"]["event"]["type"] == "staff_ill"
+    assert json.dumps(api["plan"]["unplanned"], ensure_ascii=False) is not None
