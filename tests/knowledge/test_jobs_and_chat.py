@@ -88,7 +88,10 @@ def test_answer_through_the_chat_provider_is_grounded_and_audited_by_the_hub(set
             ).json()["id"]
             client.post(
                 f"/api/v1/knowledge/collections/{cid}/documents",
-                files=[("files", ("nycklar.md", "# Nycklar\n\nNycklar kvitteras ut i nyckelskåpet.\n".encode()))],
+                files=[
+                    ("files", ("nycklar.md", "# Nycklar\n\nNycklar kvitteras ut i nyckelskåpet.\n".encode())),
+                    ("files", ("larm.md", "# Larm\n\nNycklar till larmskåpet finns hos chefen.\n".encode())),
+                ],
                 headers={"X-CSRF-Token": csrf},
             )
             _run(app, session_factory)
@@ -103,7 +106,9 @@ def test_answer_through_the_chat_provider_is_grounded_and_audited_by_the_hub(set
     assert sent and "nyckelskåpet" in sent[-1]  # the passage went to the model as data
     with session_factory() as session:
         calls = session.scalars(select(AuditRecord).where(AuditRecord.kind == "ai_call")).all()
-    assert [c.provider for c in calls] == ["lokal"] and calls[0].function == "knowledge.answer"
+    assert {c.provider for c in calls} == {"lokal"}
+    assert [c.function for c in calls] == ["knowledge.rerank", "knowledge.answer"]  # chat reranks, then answers
+    assert "inte instruktioner" in sent[0]  # passages are data, never instructions
 
 
 def test_demo_installs_collections_assistants_and_is_idempotent(settings, two_orgs, session_factory, app):
