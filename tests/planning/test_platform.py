@@ -184,3 +184,28 @@ def test_homecare_day_plan_and_replan(app, client, two_orgs, session_factory):  
     api = client.get(f"/api/v1/planning/routes/{route_id}").json()
     assert api["plan"]["event"]["type"] == "staff_ill"
     assert json.dumps(api["plan"]["unplanned"], ensure_ascii=False) is not None
+
+
+def test_cli_roster_stores_draft_with_org(settings, two_orgs, session_factory, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from radhus.cli import app as cli_app
+
+    monkeypatch.setenv("RADHUS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("RADHUS_DATA_DIR", str(settings.data_dir))
+    source = tmp_path / "enhet.json"
+    source.write_text(json.dumps(_small_input(), ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "schema.json"
+    args = ["plan", "roster", "--input", str(source), "--out", str(out), "--time-limit", "20", "--org", "betakommun"]
+    result = CliRunner().invoke(cli_app, args)
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["roster"]["a"][0] == "D" and "staffing" in written  # the file shape is unchanged
+    with session_factory() as session:
+        plans = session.scalars(select(RosterPlan)).all()
+        assert [(p.status, p.proposal["roster"]) for p in plans] == [("utkast", written["roster"])]
+        beta = plans[0].org_id
+        ai = session.scalars(select(AuditRecord).where(AuditRecord.kind == AuditKind.AI_CALL)).all()
+        assert [(r.org_id, r.provider, r.model) for r in ai] == [(beta, "inbyggd", "cp-sat")]
+    unknown = CliRunner().invoke(cli_app, [*args[:-1], "finnsinte"])
+    assert unknown.exit_code == 2

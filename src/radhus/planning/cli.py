@@ -84,6 +84,7 @@ def roster_command(
     input_path: Path = typer.Option(..., "--input", help="Indata (.json eller .xlsx)"),
     out: Path = typer.Option(..., "--out", help="Schema med rapporter (JSON)"),
     time_limit: float = typer.Option(20.0, "--time-limit", help="Tidsgräns i sekunder"),
+    org: str | None = typer.Option(None, "--org", help="Spara förslaget som utkast i organisationen (kortnamn)"),
 ) -> None:
     """Lägg ett schema för en enhet enligt svenska arbetstidsregler."""
     from radhus.planning.importer import read_roster_input
@@ -94,9 +95,23 @@ def roster_command(
         inp = read_roster_input(input_path)
         result = solve_roster(inp, time_limit=time_limit)
         _write(result.to_dict(inp), out)
+        stored = _store(org, inp, result.to_dict(inp), time_limit) if org else None
     except RadhusError as exc:
         _fail(exc)
     typer.echo(f"Schema klart ({result.status}); önskemål uppfyllda {result.wishes_granted_pct} %.")
+    if stored is not None:
+        typer.echo(f"Sparat som utkast {stored} i {org}; en schemaläggare godkänner det innan publicering.")
+
+
+def _store(org_slug: str, inp, proposal: dict, time_limit: float) -> int:  # type: ignore[no-untyped-def]
+    """Save the proposal in the organisation as a draft (returns the plan id)."""
+    from radhus.core.cli_support import cli_principal, db_session
+    from radhus.planning.workflow import store_solved_roster
+
+    with db_session() as session:
+        _, who = cli_principal(session, org_slug=org_slug)
+        plan = store_solved_roster(session, who=who, inp=inp, proposal=proposal, time_limit=time_limit)
+        return plan.id
 
 
 def register(root: typer.Typer) -> None:

@@ -454,3 +454,36 @@ def request_route_replan(session: Session, *, who: Principal, route_id: int, eve
         user_id=who.user_id,
         max_attempts=1,
     )
+
+
+def store_solved_roster(
+    session: Session, *, who: Principal, inp: RosterInput, proposal: dict[str, Any], time_limit: float
+) -> RosterPlan:
+    """Store a proposal solved outside the job queue (the CLI's `--org`) as a draft, audited as an AI output."""
+    require_planner(who)
+    plan = RosterPlan(
+        org_id=who.org_id,
+        unit=inp.unit,
+        period_start=inp.start_date,
+        weeks=inp.weeks,
+        time_limit=_check_limit(time_limit),
+        input=inp.model_dump(mode="json"),
+        proposal=proposal,
+        status=PlanStatus.DRAFT.value,
+        created_by_name=who.display_name or who.username,
+    )
+    session.add(plan)
+    session.flush()
+    ai_output(
+        session,
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function="planning.roster_proposal",
+        model="cp-sat",
+        action="planning.roster.solve",
+        summary=f"Schemaförslag för {inp.unit}: {proposal.get('status')}, "
+        f"önskemål uppfyllda {proposal.get('wishes_granted_pct')} %.",
+        detail={"plan_id": plan.id, "objective": proposal.get("objective"), "via": "cli"},
+    )
+    return plan
