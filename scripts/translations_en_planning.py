@@ -15,6 +15,8 @@ EN = {
     "Besökslängd (minuter)": "Visit length (minutes)",
     "Brukare": "Client",
     "Dag": "Day",
+    "Dag för det öppna passet": "Day of the open shift",
+    "Öppet pass": "Open shift",
     "Dagens besök och personal": "Today's visits and staff",
     "Dagliga rutter i hemtjänsten": "Daily home-care routes",
     "Dagsplan": "Day plan",

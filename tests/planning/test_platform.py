@@ -209,3 +209,23 @@ def test_cli_roster_stores_draft_with_org(settings, two_orgs, session_factory, t
         assert [(r.org_id, r.provider, r.model) for r in ai] == [(beta, "inbyggd", "cp-sat")]
     unknown = CliRunner().invoke(cli_app, [*args[:-1], "finnsinte"])
     assert unknown.exit_code == 2
+
+
+def test_demo_queues_a_roster_and_a_day_plan(app, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    from radhus.planning.demo import install_demo
+
+    with session_factory() as session:
+        org_id = session.scalars(select(RosterPlan.org_id)).first()  # none yet
+        assert org_id is None
+        from radhus.core.orgs import get_organisation
+
+        org_id = get_organisation(session, slug="alfakommun").id
+        install_demo(session, org_id=org_id, ctx=app.state.ctx)
+        install_demo(session, org_id=org_id, ctx=app.state.ctx)  # idempotent
+        session.commit()
+    _run_jobs(app, session_factory)
+    with session_factory() as session:
+        rosters = session.scalars(select(RosterPlan)).all()
+        routes = session.scalars(select(RoutePlan)).all()
+        assert [r.status for r in rosters] == ["utkast"] and rosters[0].proposal["explanations"]
+        assert [r.status for r in routes] == ["utkast"] and routes[0].plan["routes"]
