@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from radhus.settings import Settings
 STORE_KEY = "knowledge.store"
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ROLE_VALUES = {r.value for r in Role}
+_STORE_LOCK = threading.Lock()
 
 
 # --- the embedded store ---------------------------------------------------------------------------------
@@ -51,8 +53,9 @@ def make_store(settings: Settings) -> service.KnowledgeStore:
 
 def shared_store(settings: Settings, services: dict[str, Any]) -> service.KnowledgeStore:
     """The one store of an application (web requests and the job worker must share the in-memory index)."""
-    if STORE_KEY not in services:
-        services[STORE_KEY] = make_store(settings)
+    with _STORE_LOCK:
+        if STORE_KEY not in services:
+            services[STORE_KEY] = make_store(settings)
     store: service.KnowledgeStore = services[STORE_KEY]
     return store
 

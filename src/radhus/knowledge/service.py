@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -79,6 +80,7 @@ class KnowledgeStore:
         self.root = Path(data_dir) / "knowledge"
         self.embedder = embedder
         self._indexes: dict[str, EmbeddedIndex] = {}
+        self._lock = threading.Lock()  # web requests and the job worker share one index per organisation
 
     def _org_dir(self, org: str) -> Path:
         _check_name(org, what="Organisationens namn")
@@ -99,9 +101,10 @@ class KnowledgeStore:
 
     def index(self, *, org: str) -> EmbeddedIndex:
         """The organisation's search index (opened once per store)."""
-        if org not in self._indexes:
-            self._indexes[org] = EmbeddedIndex(self._org_dir(org) / "index", embedder=self.embedder)
-        return self._indexes[org]
+        with self._lock:
+            if org not in self._indexes:
+                self._indexes[org] = EmbeddedIndex(self._org_dir(org) / "index", embedder=self.embedder)
+            return self._indexes[org]
 
     def close(self) -> None:
         """Close every open index."""
