@@ -81,7 +81,7 @@ def browser():  # type: ignore[no-untyped-def]
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="sv-SE")
     tab = context.new_page()
-    tab.set_default_timeout(15_000)
+    tab.set_default_timeout(30_000)  # generous: CI machines are small and busy
     yield tab
     context.close()
 

@@ -44,6 +44,9 @@ class AppContext:
         from radhus.core.orgs import Organisation
         from radhus.providers.routing import OrgPolicy, ProviderHub
 
+        # The hub audits each call in its own transaction (so refusals survive a failed request); commit the
+        # request's work first so that no write lock of this session blocks that audit write.
+        session.commit()
         org = session.get(Organisation, who.org_id)
         policy = OrgPolicy(redact_then_send=bool(org and org.redact_then_send))
         recorder = ai_call_recorder(self.session_factory, org_id=who.org_id, user_id=who.user_id, username=who.username)
