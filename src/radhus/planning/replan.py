@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from radhus.core.errors import InvalidInput
 from radhus.planning.models import Absence, Pin, RosterInput
@@ -52,7 +53,7 @@ def open_shift_candidates(
 ) -> list[dict]:
     """Ranked staff who can take an open shift without breaking any hard rule (most hours left first)."""
     inp.shift(shift_id)
-    out = []
+    out: list[dict[str, Any]] = []
     for emp in inp.employees:
         if competence and competence not in emp.competences:
             continue
