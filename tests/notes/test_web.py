@@ -153,3 +153,34 @@ def test_api_and_other_organisation(client, two_orgs):
     other, missing = client.get(f"/api/v1/notes/{note_id}"), client.get("/api/v1/notes/9999")
     assert other.status_code == missing.status_code == 404 and other.json() == missing.json()
     assert client.get("/api/v1/notes").json() == []
+
+
+def test_sensitive_transcript_is_never_sent_to_a_lower_class_chat_provider(settings, two_orgs, session_factory):
+    from fastapi.testclient import TestClient
+
+    from radhus.app import create_app
+
+    cloud = settings.model_copy(
+        update={
+            "providers": {
+                "chat": {
+                    "moln": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m", "max_retries": 0}
+                }
+            },
+            "defaults": {"chat": "moln"},
+        }
+    )
+    with TestClient(create_app(cloud, start_worker=False)) as client:
+        csrf = login(client, "medarbetare@alfakommun")
+        response = client.post(
+            "/api/v1/notes", json={"template": "protokoll", "transcript": TRANSCRIPT}, headers={"X-CSRF-Token": csrf}
+        )
+        page = client.post(
+            "/anteckningar", data={"template": "protokoll", "transcript": TRANSCRIPT}, headers={"X-CSRF-Token": csrf}
+        )
+    assert response.status_code == 403 and "känslig" in response.json()["detail"]
+    assert page.status_code == 403 and "Lennart Berg: Jag heter" in page.text  # the pasted text is kept
+    with session_factory() as session:
+        assert session.scalars(select(NoteRow)).all() == []
+        refused = session.scalars(select(AuditRecord).where(AuditRecord.function == "notes.draft")).all()
+        assert refused and {r.status for r in refused} == {"refused"} and {r.provider for r in refused} == {"moln"}

@@ -100,6 +100,7 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
                 data_class=workflow.DATA_CLASS, output_text=text, excerpt=redact(text[:400]).text[:200],
                 detail={"segments": len(transcript.segments), "seconds": round(time.perf_counter() - started, 2)},
             )  # fmt: skip
+            session.commit()  # the hub audits a drafting model call in its own transaction
             workflow.finish_transcription(
                 session, recording=recording, transcript=transcript, key=key, who=who, hub=hub
             )

@@ -138,6 +138,7 @@ async def notes_create(
             if not text.strip():
                 raise InvalidInput("Klistra in en transkription, eller välj en ljud- eller textfil.")
             segments = parse_transcript(text, filename=name)
+            session.commit()  # the hub audits model calls in its own transaction: hold no write lock meanwhile
             loaded = workflow.create_from_transcript(
                 session, who=who, key=_key(request), segments=segments, template=template, title=title,
                 hub=_hub(request, session, who),
@@ -266,6 +267,7 @@ async def speakers_save(request: Request, session: DbSession, who: Writer, note_
 @router.post("/anteckningar/{note_id}/nytt-utkast", include_in_schema=False)
 def note_redraft(request: Request, session: DbSession, who: Writer, note_id: int):
     """Draft the note again from its transcript (only before anyone has edited it)."""
+    session.commit()  # the hub audits model calls in its own transaction: hold no write lock meanwhile
     workflow.redraft(session, who=who, key=_key(request), note_id=note_id, hub=_hub(request, session, who))
     return RedirectResponse(f"/anteckningar/{note_id}", status_code=303)
 
@@ -345,6 +347,7 @@ def api_notes(session: DbSession, who: Writer) -> list[dict]:
 @api.post("/notes", summary="Draft a note from a transcript")
 def api_create(request: Request, session: DbSession, who: Writer, body: NoteRequest) -> dict:
     segments = parse_transcript(body.transcript)
+    session.commit()  # the hub audits model calls in its own transaction: hold no write lock meanwhile
     loaded = workflow.create_from_transcript(
         session, who=who, key=_key(request), segments=segments, template=body.template, title=body.title,
         hub=_hub(request, session, who),
