@@ -100,4 +100,11 @@ EN = {
     "Ändringar": "Changes",
     "Ändringen är sparad.": "The change is saved.",
     "Åtgärder för anteckningen": "Actions for the note",
+    "Spela in i webbläsaren": "Record in the browser",
+    "Stoppa inspelningen": "Stop recording",
+    "Spelar in … tryck på Stoppa inspelningen när du är klar.": "Recording … press Stop recording when you are done.",
+    "Inspelningen är klar och bifogad. Tryck på Skapa utkast.": "The recording is done and attached. Press Create draft.",
+    "Mikrofonen kunde inte användas. Kontrollera webbläsarens behörigheter.": (
+        "The microphone could not be used. Check the browser's permissions."
+    ),
 }

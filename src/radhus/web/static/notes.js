@@ -9,6 +9,7 @@
     audio.currentTime = parseFloat(button.getAttribute("data-start")) || 0;
     audio.play().catch(function () { /* playback may need another user gesture; the position is set */ });
   });
+  document.addEventListener("DOMContentLoaded", setUpRecorder);
   document.addEventListener("DOMContentLoaded", function () {
     var zone = document.getElementById("slapp-ljud");
     var input = document.getElementById("ljudfil");
@@ -27,4 +28,42 @@
       }
     });
   });
+
+  // Record in the browser with MediaRecorder; the recording is put into the audio file field of the form.
+  function setUpRecorder() {
+    var box = document.getElementById("inspelare");
+    var input = document.getElementById("ljudfil");
+    if (!box || !input || !window.MediaRecorder || !navigator.mediaDevices || !window.DataTransfer) return;
+    box.hidden = false;
+    var start = document.getElementById("spela-in");
+    var stop = document.getElementById("stoppa-inspelning");
+    var status = document.getElementById("inspelning-status");
+    var recorder = null;
+    var chunks = [];
+    start.addEventListener("click", function () {
+      navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
+        chunks = [];
+        recorder = new MediaRecorder(stream);
+        recorder.addEventListener("dataavailable", function (event) { if (event.data.size) chunks.push(event.data); });
+        recorder.addEventListener("stop", function () {
+          stream.getTracks().forEach(function (track) { track.stop(); });
+          var file = new File(chunks, "inspelning.webm", { type: "audio/webm" });
+          var transfer = new DataTransfer();
+          transfer.items.add(file);
+          input.files = transfer.files;
+          status.textContent = box.getAttribute("data-done") || "";
+          start.disabled = false;
+          stop.disabled = true;
+        });
+        recorder.start(1000);
+        status.textContent = box.getAttribute("data-recording") || "";
+        start.disabled = true;
+        stop.disabled = false;
+        stop.focus();
+      }).catch(function () {
+        status.textContent = box.getAttribute("data-denied") || "";
+      });
+    });
+    stop.addEventListener("click", function () { if (recorder && recorder.state !== "inactive") recorder.stop(); });
+  }
 })();
