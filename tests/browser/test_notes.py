@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_paste_draft_edit_approve_download(page, live_server, tmp_path):
+    page.set_default_timeout(30_000)  # Argon2 logins and PDF/DOCX work are slow on a loaded 2-core machine
     log_in(page, live_server, "medarbetare@exempelkommun")
     page.goto(live_server + "/anteckningar")
     page.get_by_label("Mall").select_option("protokoll")
@@ -61,6 +62,7 @@ def violations_free(page) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_source_button_plays_that_part_and_speaker_view(page, live_server, session_factory, settings, tmp_path):
+    page.set_default_timeout(30_000)
     transcript = (
         "[00:00:00] Anna Berg: Välkomna till mötet om biblioteket, vi börjar med en kort presentationsrunda nu.\n"
         "[00:00:04] Bo Ek: Jag heter Bo Ek och är sekreterare i nämnden sedan förra året och för protokollet.\n"
