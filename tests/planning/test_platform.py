@@ -156,7 +156,7 @@ def test_homecare_day_plan_and_replan(app, client, two_orgs, session_factory):  
     csrf = login(client, "redaktor@alfakommun")
     headers = {"X-CSRF-Token": csrf}
     created = client.post(
-        "/planering/rutter", data={"source": "exempel", "time_limit": "2"}, headers=headers, follow_redirects=False
+        "/planering/rutter", data={"source": "exempel", "time_limit": "1"}, headers=headers, follow_redirects=False
     )
     assert created.status_code == 303
     route_id = int(created.headers["location"].rsplit("/", 1)[1])
@@ -211,8 +211,11 @@ def test_cli_roster_stores_draft_with_org(settings, two_orgs, session_factory, t
     assert unknown.exit_code == 2
 
 
-def test_demo_queues_a_roster_and_a_day_plan(app, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+def test_demo_queues_a_roster_and_a_day_plan(app, two_orgs, session_factory, monkeypatch):  # type: ignore[no-untyped-def]
+    from radhus.planning import demo
     from radhus.planning.demo import install_demo
+
+    monkeypatch.setattr(demo, "ROSTER_SECONDS", 1.0)  # the demo's own short limit, shortened further for the test
 
     with session_factory() as session:
         org_id = session.scalars(select(RosterPlan.org_id)).first()  # none yet

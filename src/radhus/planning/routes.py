@@ -160,7 +160,8 @@ def roster_page(
 ):
     """The roster grid (staff × days) with staffing report, wishes, fairness and explanations."""
     plan = workflow.get_roster(session, who=who, plan_id=plan_id)
-    workflow.personal_data_read(session, who=who, plan=plan, via="webb")
+    if plan.status != PlanStatus.QUEUED.value:  # not logged again for every automatic refresh while computing
+        workflow.personal_data_read(session, who=who, plan=plan, via="webb")
     return render(
         request,
         "planning/roster.html",
