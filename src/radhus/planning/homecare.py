@@ -315,7 +315,7 @@ def explain_unplanned(problem: Problem, meta: dict, routes: dict, group: str) ->
 
 def _fits_alone(search: Search, worker: Worker, tasks: list[Task]) -> bool:
     """Whether the visit fits an otherwise empty day of this worker (ignoring the double-staff partner)."""
-    routes = {w.id: [] for w in search.p.workers}
+    routes: dict[str, list[str]] = {w.id: [] for w in search.p.workers}
     routes[worker.id] = [tasks[0].id]
     sub = {worker.id: [tasks[0].id]}
     return evaluate(search.p, {**routes, **sub}).cost < math.inf
@@ -389,7 +389,7 @@ def _request_after(request: dict, previous: dict, event: dict, kept: dict, froze
 
 def _initial_routes(previous: dict, problem: Problem) -> dict[str, list[str]]:
     """Warm start: the previous plan's unstarted visits on the same staff members, where still valid."""
-    out = {w.id: [] for w in problem.workers}
+    out: dict[str, list[str]] = {w.id: [] for w in problem.workers}
     for staff_id, items in previous["routes"].items():
         if staff_id in out:
             out[staff_id] = [i["task"] for i in items if i["type"] == "visit" and i["task"] in problem.task_by_id]

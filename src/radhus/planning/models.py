@@ -249,7 +249,8 @@ class RosterInput(_Strict):
         for d in self.demand:
             if d.shift not in shift_ids:
                 raise ValueError(f"behov för okänd passtyp '{d.shift}'")
-        for item in [*self.absences, *self.wishes, *self.pins]:
+        people: list[Absence | Wish | Pin] = [*self.absences, *self.wishes, *self.pins]
+        for item in people:
             if item.employee not in emp_ids:
                 raise ValueError(f"okänd personal '{item.employee}'")
             shift = getattr(item, "shift", "")

@@ -71,7 +71,7 @@ class RosterModel:
         self.inp, self.rules, self.weights = inp, inp.rules, inp.weights
         self.m = cp_model.CpModel()
         self.x: dict[tuple[int, int, str], cp_model.IntVar] = {}
-        self.work: dict[tuple[int, int], cp_model.LinearExprT] = {}
+        self.work: dict[tuple[int, int], cp_model.LinearExpr] = {}
         self.groups: dict[str, cp_model.IntVar] = {}
         self.costs: list = []
         self.published = published
@@ -101,7 +101,7 @@ class RosterModel:
                 for sid, var in zip(allowed, cell, strict=True):
                     self.x[e, d, sid] = var
                 self.m.add_at_most_one(cell)
-                self.work[e, d] = sum(cell)
+                self.work[e, d] = cp_model.LinearExpr.sum(cell)
 
     def xs(self, e: int, d: int, sid: str):
         return self.x.get((e, d, sid), 0)
@@ -133,7 +133,7 @@ class RosterModel:
         self._weekends(e, emp)
         self._continuity(e)
 
-    def _instances(self, e: int, days) -> list[tuple[int, int, str]]:
+    def _instances(self, e: int, days) -> list[tuple[int, int, int, str]]:
         """(start, end, day, shift) intervals of the shift variables of employee e on the given days."""
         out = []
         for d in days:
@@ -200,7 +200,7 @@ class RosterModel:
                 for i in blocking:
                     self.m.add_implication(r, self.x[e, i[2], i[3]].Not())
                 options.append(r)
-            self.m.add_bool_or([lit.Not()] + options)
+            self.m.add_bool_or([lit.Not(), *options])
 
     def _hours(self, e: int, emp) -> None:
         rules = self.rules
@@ -558,7 +558,7 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
 
 def fairness_figures(inp: RosterInput, roster: dict[str, list[str]]) -> dict:
     """Per-employee counts of weekends, nights and unpopular shifts, with min/max per full-time equivalent."""
-    per: dict[str, dict[str, int]] = {}
+    per: dict[str, dict[str, float]] = {}
     for emp in inp.employees:
         row = roster[emp.id]
         weekends = sum(

@@ -310,7 +310,7 @@ class Search:
 
     def _task_insertions(self, routes: Routes, task: Task) -> list[tuple[float, Routes]]:
         """All feasible single-task insertions with their total cost."""
-        out = []
+        out: list[tuple[float, Routes]] = []
         for w in self.p.workers:
             if not self.p.can_do(w, task):
                 continue
