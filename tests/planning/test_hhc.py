@@ -13,9 +13,7 @@ HHC = Path(__file__).resolve().parents[3] / "shared" / "bench" / "hhc"
 pytestmark = pytest.mark.skipif(not HHC.is_dir(), reason="shared HHC instances not available")
 
 
-@pytest.mark.parametrize(
-    "rel", ["mankowska/InstanzCPLEX_HCSRP_10_1.json", "mankowska/InstanzCPLEX_HCSRP_25_2.json"]
-)
+@pytest.mark.parametrize("rel", ["mankowska/InstanzCPLEX_HCSRP_10_1.json", "mankowska/InstanzCPLEX_HCSRP_25_2.json"])
 def test_mankowska_all_patients_served_and_synchronised(rel):
     inst = load_instance(HHC / rel)
     sol = solve_instance(inst, time_limit=2)

@@ -11,9 +11,7 @@ from radhus.core.errors import InvalidInput
 from radhus.planning.homecare import plan_day, replan_day
 from radhus.planning.routing_check import check_homecare
 
-EXAMPLE = (
-    Path(__file__).resolve().parents[2] / "src" / "radhus" / "planning" / "examples" / "homecare_example.json"
-)
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "radhus" / "planning" / "examples" / "homecare_example.json"
 
 
 def _request() -> dict:
@@ -48,9 +46,7 @@ def test_example_plan_is_valid_and_complete(plan):
 
 def test_double_visit_has_two_staff_at_the_same_time(plan):
     double = [v["id"] for v in _request()["visits"] if v["staff_count"] == 2]
-    items = [
-        (sid, i["start"]) for sid, its in plan["routes"].items() for i in its if i.get("visit_id") in double
-    ]
+    items = [(sid, i["start"]) for sid, its in plan["routes"].items() for i in its if i.get("visit_id") in double]
     assert len(items) == 2 and items[0][0] != items[1][0] and items[0][1] == items[1][1]
 
 
@@ -60,9 +56,7 @@ def test_staff_illness_replans_the_rest(plan):
         request=req, previous=plan, event={"type": "staff_ill", "at": "10:00", "staff_id": "p2"}, time_limit=3
     )
     assert all(i["start_min"] < 600 for i in new["routes"]["p2"])
-    before = {
-        i["task"]: i["start"] for sid, its in plan["routes"].items() for i in its if i["start_min"] < 600
-    }
+    before = {i["task"]: i["start"] for sid, its in plan["routes"].items() for i in its if i["start_min"] < 600}
     after = {i["task"]: i["start"] for sid, its in new["routes"].items() for i in its}
     assert all(after.get(t) == s for t, s in before.items())
     assert check_homecare(req, new, travel_minutes=_travel(req))["violations"] == []
