@@ -25,7 +25,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -x .venv/bin/python ]; then
+if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  rm -rf .venv  # missing or half-made (an interrupted earlier run)
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
