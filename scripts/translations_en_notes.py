@@ -107,4 +107,29 @@ EN = {
     "Mikrofonen kunde inte användas. Kontrollera webbläsarens behörigheter.": (
         "The microphone could not be used. Check the browser's permissions."
     ),
+    "Mallar för dokumentationsstöd": "Templates for documentation support",
+    "Tillbaka till anteckningarna": "Back to the notes",
+    "Organisationens egna mallar visas före de inbyggda. En egen mall syns bara i den här organisationen och får inte heta som en inbyggd mall.": (
+        "The organisation's own templates are listed before the built-in ones. An own template is visible only in this organisation and may not share a built-in template's name."
+    ),
+    "Mallen %(name)s är sparad.": "The template %(name)s has been saved.",
+    "Mallar som kan väljas": "Templates that can be chosen",
+    "Namn": "Name",
+    "Beskrivning": "Description",
+    "Typ": "Type",
+    "Åtgärder": "Actions",
+    "egen": "own",
+    "inbyggd": "built-in",
+    "Redigera %(name)s": "Edit %(name)s",
+    "Radera %(name)s": "Delete %(name)s",
+    "Redigera mallen %(name)s": "Edit the template %(name)s",
+    "Ny mall": "New template",
+    "Mallen som JSON": "The template as JSON",
+    "Ange name (små bokstäver a–z, siffror och understreck), title, description, sections (key, title, instruction, cues) och fields (key, label, type, instruction). Tillåtna fälttyper: text, name, names, list, date, number. Se exemplet nedanför.": (
+        "Give name (lower-case letters a–z, digits and underscores), title, description, sections (key, title, instruction, cues) and fields (key, label, type, instruction). Allowed field types: text, name, names, list, date, number. See the example below."
+    ),
+    "Spara mallen": "Save the template",
+    "Avbryt": "Cancel",
+    "Exempel på en mall": "Example of a template",
+    "Hantera mallar": "Manage templates",
 }

@@ -1,9 +1,12 @@
-"""Isolation seed: a note (with an edit and an encrypted recording) whose visible text carries the marker."""
+"""Isolation seed: a note (with an edit and an encrypted recording) and an organisation template, whose visible
+text carries the marker."""
+
+import json
 
 from sqlalchemy import select
 
 from radhus.core.auth import User, principal_for
-from radhus.notes import workflow
+from radhus.notes import org_templates, workflow
 from radhus.notes.models import Segment
 
 from .conftest import tone_with_gaps, write_audio
@@ -31,3 +34,6 @@ def seed(session, *, org_id, marker, settings) -> None:  # type: ignore[no-untyp
         title=marker,
     )  # fmt: skip
     audio.unlink()
+    definition = json.loads(org_templates.EXAMPLE)
+    definition.update(name="isoleringsmall", title=marker, description=marker)
+    org_templates.save(session, who=who, text=json.dumps(definition))

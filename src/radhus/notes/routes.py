@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from starlette.background import BackgroundTask
 
 from radhus.core.auth import Principal, Role
 from radhus.core.errors import InvalidInput, NotFound, RadhusError
-from radhus.notes import workflow
+from radhus.notes import org_templates, workflow
 from radhus.notes.crypto import decrypt_file
 from radhus.notes.export import FORMATS
 from radhus.notes.models import NoteState
@@ -29,6 +30,8 @@ api = APIRouter(prefix="/api/v1")
 DbSession = Annotated[Session, Depends(db)]
 Writer = Annotated[Principal, Depends(role_required(Role.STAFF, Role.REVIEWER))]
 Reviewer = Annotated[Principal, Depends(role_required(Role.REVIEWER))]
+TemplateAdmin = Annotated[Principal, Depends(role_required(Role.ADMIN, Role.EDITOR))]
+TemplateReader = Annotated[Principal, Depends(role_required(Role.STAFF, Role.REVIEWER, Role.EDITOR))]
 
 NAV = [
     {
@@ -85,9 +88,10 @@ def _list_page(request: Request, session: Session, who: Principal, status_code: 
         "notes/list.html",
         status_code=status_code,
         notes=workflow.list_notes(session, org_id=who.org_id),
-        templates=workflow.templates(),
+        templates=workflow.templates(session, org_id=who.org_id),
         status_sv=workflow.STATUS_SV,
         max_mb=context(request).settings.max_upload_mb,
+        can_manage_templates=who.has_role(Role.ADMIN) or who.has_role(Role.EDITOR),
         **values,
     )
 
@@ -150,6 +154,72 @@ async def notes_create(
         if saved is not None:
             shutil.rmtree(saved.parent, ignore_errors=True)
     return RedirectResponse(f"/anteckningar/{loaded.row.id}", status_code=303)
+
+
+# --- templates defined by the organisation (registered before /anteckningar/{note_id}) ------------------
+
+
+def _templates_page(
+    request: Request, session: Session, who: Principal, *, status_code: int = 200, **values: Any
+) -> Response:
+    values.setdefault("text", "")
+    values.setdefault("editing", None)
+    return render(
+        request,
+        "notes/templates.html",
+        status_code=status_code,
+        templates=org_templates.list_templates(session, org_id=who.org_id),
+        example=org_templates.EXAMPLE,
+        **values,
+    )
+
+
+@router.get("/anteckningar/mallar", include_in_schema=False)
+def templates_page(request: Request, session: DbSession, who: TemplateAdmin, sparad: str = ""):
+    """The organisation's own note templates beside the shipped ones, and a form to add a template as JSON."""
+    return _templates_page(request, session, who, saved=sparad)
+
+
+@router.post("/anteckningar/mallar", include_in_schema=False)
+def templates_create(request: Request, session: DbSession, who: TemplateAdmin, definition: Annotated[str, Form()] = ""):
+    """Add a template from JSON (validated; audited as an administrative change)."""
+    try:
+        row = org_templates.save(session, who=who, text=definition)
+    except RadhusError as exc:
+        session.rollback()
+        return _templates_page(request, session, who, status_code=exc.status_code, text=definition, error=exc.message)
+    return RedirectResponse(f"/anteckningar/mallar?sparad={row.name}", status_code=303)
+
+
+@router.get("/anteckningar/mallar/{template_id}", include_in_schema=False)
+def template_edit_page(request: Request, session: DbSession, who: TemplateAdmin, template_id: int):
+    """Edit one of the organisation's own templates as JSON."""
+    row = org_templates.get_row(session, org_id=who.org_id, template_id=template_id)
+    return _templates_page(request, session, who, editing=row, text=org_templates.definition_json(row))
+
+
+@router.post("/anteckningar/mallar/{template_id}", include_in_schema=False)
+def template_update(
+    request: Request, session: DbSession, who: TemplateAdmin, template_id: int, definition: Annotated[str, Form()] = ""
+):
+    """Replace one of the organisation's own templates (validated; audited)."""
+    editing = org_templates.get_row(session, org_id=who.org_id, template_id=template_id)
+    try:
+        row = org_templates.save(session, who=who, text=definition, template_id=template_id)
+    except RadhusError as exc:
+        session.rollback()
+        editing = org_templates.get_row(session, org_id=who.org_id, template_id=template_id)
+        return _templates_page(
+            request, session, who, status_code=exc.status_code, text=definition, error=exc.message, editing=editing
+        )
+    return RedirectResponse(f"/anteckningar/mallar?sparad={row.name}", status_code=303)
+
+
+@router.post("/anteckningar/mallar/{template_id}/radera", include_in_schema=False)
+def template_delete(request: Request, session: DbSession, who: TemplateAdmin, template_id: int):
+    """Delete one of the organisation's own templates (audited); existing notes keep their content."""
+    org_templates.delete(session, who=who, template_id=template_id)
+    return RedirectResponse("/anteckningar/mallar", status_code=303)
 
 
 def _sections_view(loaded: workflow.LoadedNote) -> list[dict[str, Any]]:
@@ -353,6 +423,29 @@ def api_create(request: Request, session: DbSession, who: Writer, body: NoteRequ
         hub=_hub(request, session, who),
     )  # fmt: skip
     return {**_row_json(loaded.row), "draft": loaded.note.draft.to_dict()}
+
+
+def _template_json(info: org_templates.TemplateInfo) -> dict:
+    return {"name": info.name, "title": info.title, "description": info.description, "id": info.id, "own": info.own}
+
+
+@api.get("/notes/templates", summary="Templates the organisation can draft with: its own, then the shipped ones")
+def api_templates(session: DbSession, who: TemplateReader) -> list[dict]:
+    """Templates the organisation can draft with: its own first, then the shipped ones."""
+    return [_template_json(t) for t in org_templates.list_templates(session, org_id=who.org_id)]
+
+
+@api.post("/notes/templates", summary="Add an organisation template (administrator or redaktör; validated, audited)")
+def api_template_create(
+    session: DbSession,
+    who: TemplateAdmin,
+    definition: Annotated[
+        dict[str, Any], Body(description="The template: name, title, description, fields, sections.")
+    ],
+) -> dict:
+    """Add an organisation template from a JSON object (validated; audited as an administrative change)."""
+    row = org_templates.save(session, who=who, text=json.dumps(definition, ensure_ascii=False))
+    return {"id": row.id, "name": row.name, "own": True, "definition": row.definition}
 
 
 @api.get("/notes/{note_id}", summary="One note with its draft and transcript (audited as a personal-data read)")

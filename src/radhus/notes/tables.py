@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from radhus.core.db import Base, OrgScoped, Timestamps, UTCDateTime, utcnow
@@ -81,3 +81,16 @@ class Recording(OrgScoped, Timestamps, Base):
     job_id: Mapped[int | None] = mapped_column(Integer, default=None)
     delete_after: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class NoteTemplate(OrgScoped, Base):
+    """A template defined by an organisation's administrators; `definition` is the validated template JSON."""
+
+    __tablename__ = "note_templates"
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_note_templates_org_id_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -27,10 +27,10 @@ from radhus.notes.audio import DEFAULT_MAX_DURATION_S, SUPPORTED_SUFFIXES
 from radhus.notes.crypto import decrypt_bytes, encrypt_bytes, encrypt_file, key_from_setting, new_key
 from radhus.notes.export import export_note
 from radhus.notes.models import Draft, DraftSection, Edit, Note, NoteState, Segment, Transcript
+from radhus.notes.org_templates import list_templates, resolve
 from radhus.notes.privacy import BuiltinPrivacy, PersonalSpan, _non_overlapping, pseudonymise_draft
 from radhus.notes.service import draft_note, label_speakers
 from radhus.notes.tables import NoteEdit, NoteRow, Recording, RecordingStatus
-from radhus.notes.templates import SHIPPED, get_template
 from radhus.notes.transcribe import TranscriptionState
 
 if TYPE_CHECKING:
@@ -163,16 +163,16 @@ def _add_edit(session: Session, loaded: LoadedNote, who: Principal, edit: Edit, 
 # --- creating and drafting ---------------------------------------------------------------------------
 
 
-def templates() -> list[tuple[str, str]]:
-    """(name, title) of the templates that can be chosen."""
-    return [(name, get_template(name).title) for name in SHIPPED]
+def templates(session: Session, *, org_id: int) -> list[tuple[str, str]]:
+    """(name, title) of the templates the organisation can choose: its own first, then the shipped ones."""
+    return [(t.name, t.title) for t in list_templates(session, org_id=org_id)]
 
 
 def create_empty(
     session: Session, *, who: Principal, key: bytes, template: str, title: str, segments: list[Segment] | None = None
 ) -> LoadedNote:
     """A note row with an empty draft of the template (filled when its recording has been transcribed)."""
-    tpl = get_template(template)
+    tpl = resolve(session, org_id=who.org_id, name=template)
     draft = Draft(
         template=tpl.name,
         fields={f.key: ([] if f.type.value in ("names", "list") else "") for f in tpl.fields},
@@ -184,7 +184,7 @@ def create_empty(
 def _insert(
     session: Session, *, who: Principal, key: bytes, draft: Draft, title: str, segments: list[Segment]
 ) -> LoadedNote:
-    title = (title or "").strip()[:300] or get_template(draft.template).title
+    title = (title or "").strip()[:300] or resolve(session, org_id=who.org_id, name=draft.template).title
     row = NoteRow(
         org_id=who.org_id,
         template=draft.template,
@@ -236,7 +236,7 @@ def make_draft(
     """Draft the template from a transcript: through the hub's chat model, else the audited built-in extract."""
     if not segments:
         raise InvalidInput("Transkriptionen är tom – klistra in text eller ladda upp en fil.")
-    tpl = get_template(template)
+    tpl = resolve(session, org_id=who.org_id, name=template)
     chat = chat_for(hub, provider=provider)
     draft = draft_note(segments=segments, template=tpl, chat=chat)
     if chat is None:  # the hub audits model calls; the built-in default is audited here
