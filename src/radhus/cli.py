@@ -16,7 +16,6 @@ DOMAIN_CLI_MODULES = [
     "radhus.core.cli",
     "radhus.providers.cli",
     "radhus.knowledge.cli",
-    "radhus.assistant.cli",
     "radhus.notes.cli",
     "radhus.planning.cli",
 ]
@@ -24,13 +23,7 @@ DOMAIN_CLI_MODULES = [
 
 def _register_domains() -> None:
     for module_name in DOMAIN_CLI_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:  # domain not built yet
-                continue
-            raise
-        module.register(app)
+        importlib.import_module(module_name).register(app)
 
 
 _register_domains()
