@@ -183,7 +183,27 @@ def test_homecare_day_plan_and_replan(app, client, two_orgs, session_factory):  
     assert len(after) <= len(planned_for_p2)
     api = client.get(f"/api/v1/planning/routes/{route_id}").json()
     assert api["plan"]["event"]["type"] == "staff_ill"
-    assert json.dumps(api["plan"]["unplanned"], ensure_ascii=False) is not None
+    assert all(item["reason"] for item in api["plan"]["unplanned"])
+
+
+def test_day_plan_from_an_uploaded_file(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    from radhus.planning import workflow
+
+    csrf = login(client, "redaktor@alfakommun")
+    example = json.dumps(workflow.example_homecare()).encode()
+    created = client.post(
+        "/planering/rutter",
+        data={"source": "fil", "time_limit": "1", "csrf_token": csrf},
+        files={"request_file": ("dag.json", example, "application/json")},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    broken = client.post(
+        "/planering/rutter",
+        data={"source": "fil", "csrf_token": csrf},
+        files={"request_file": ("dag.json", b"{inte json", "application/json")},
+    )
+    assert broken.status_code == 422 and "inte giltig JSON" in broken.text
 
 
 def test_cli_roster_stores_draft_with_org(settings, two_orgs, session_factory, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]

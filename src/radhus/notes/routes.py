@@ -23,6 +23,7 @@ from radhus.notes.models import NoteState
 from radhus.notes.tables import RecordingStatus
 from radhus.notes.transcript import parse_transcript
 from radhus.web.deps import context, db, render, role_required
+from radhus.web.uploads import save_upload
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
@@ -61,22 +62,6 @@ def _fmt_time(seconds: float | None) -> str:
         if total >= 3600
         else f"{total // 60:02d}:{total % 60:02d}"
     )
-
-
-async def _save_upload(upload: UploadFile, *, limit_mb: int) -> Path:
-    """Copy an upload to a private temporary file, refusing it once it passes the size limit."""
-    folder = Path(tempfile.mkdtemp(prefix="radhus-upp-"))
-    target = folder / "upload"
-    size, limit = 0, limit_mb * 1024 * 1024
-    with target.open("wb") as out:
-        while chunk := await upload.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                shutil.rmtree(folder, ignore_errors=True)
-                raise InvalidInput(f"Filen är större än {limit_mb} MB, som är den största tillåtna storleken.")
-            out.write(chunk)
-    return target
 
 
 # --- pages ---------------------------------------------------------------------------------------------
@@ -119,7 +104,7 @@ async def notes_create(
     saved: Path | None = None
     try:
         if audio is not None and audio.filename:
-            saved = await _save_upload(audio, limit_mb=settings.max_upload_mb)
+            saved = await save_upload(audio, limit_mb=settings.max_upload_mb)
             loaded, _ = workflow.add_recording(
                 session, who=who, key=_key(request), settings=settings, source=saved, filename=audio.filename,
                 template=template, title=title,

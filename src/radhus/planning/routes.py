@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from radhus.planning import workflow
 from radhus.planning.importer import read_roster_input
 from radhus.planning.tables import STATUS_LABELS, PlanStatus, RosterPlan, RoutePlan
 from radhus.web.deps import context, db, principal, render, role_required
+from radhus.web.uploads import save_upload
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
@@ -37,7 +37,6 @@ NAV = [
     }
 ]
 WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
-MAX_UPLOAD_MB = 10
 
 
 def _wake(request: Request) -> None:
@@ -77,23 +76,12 @@ def _roster_view(plan: RosterPlan, who: Principal, *, kompetens: str = "", perso
     }
 
 
-async def _save_upload(upload: UploadFile) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="radhus-schema-"))
+async def _save_input(upload: UploadFile, *, limit_mb: int) -> Path:
+    """Receive a roster input file (.json or .xlsx)."""
     suffix = Path(upload.filename or "").suffix.lower()
     if suffix not in (".json", ".xlsx"):
-        shutil.rmtree(folder, ignore_errors=True)
         raise InvalidInput("Indata måste vara en .json- eller .xlsx-fil.")
-    target = folder / f"indata{suffix}"
-    size, limit = 0, MAX_UPLOAD_MB * 1024 * 1024
-    with target.open("wb") as out:
-        while chunk := await upload.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                shutil.rmtree(folder, ignore_errors=True)
-                raise InvalidInput(f"Filen är större än {MAX_UPLOAD_MB} MB.")
-            out.write(chunk)
-    return target
+    return await save_upload(upload, limit_mb=limit_mb, name=f"indata{suffix}")
 
 
 def _index(request: Request, session: Session, who: Principal, *, error: str | None = None, status_code: int = 200):
@@ -132,7 +120,7 @@ async def roster_create(
         if source == "fil":
             if input_file is None or not input_file.filename:
                 raise InvalidInput("Välj en indatafil (.json eller .xlsx).")
-            path = await _save_upload(input_file)
+            path = await _save_input(input_file, limit_mb=context(request).settings.max_upload_mb)
             try:
                 data = read_roster_input(path).model_dump(mode="json")
             finally:
@@ -306,11 +294,13 @@ async def routes_create(
         if source == "fil":
             if request_file is None or not request_file.filename:
                 raise InvalidInput("Välj en JSON-fil med dagens besök och personal.")
-            raw = await request_file.read(MAX_UPLOAD_MB * 1024 * 1024 + 1)
+            path = await save_upload(request_file, limit_mb=context(request).settings.max_upload_mb, name="dag.json")
             try:
-                data = json.loads(raw.decode("utf-8"))
+                data = json.loads(path.read_text(encoding="utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise InvalidInput("Filen är inte giltig JSON.") from exc
+            finally:
+                shutil.rmtree(path.parent, ignore_errors=True)
         else:
             data = workflow.example_homecare()
         plan, _ = workflow.create_route_plan(session, who=who, request=data, time_limit=time_limit)
