@@ -1,5 +1,6 @@
 """Translation: CTranslate2 folders (OPUS-MT per pair, MADLAD-400), apertium for sv↔da/nb, chat fallback."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -46,6 +47,14 @@ def _split_sentences(text: str) -> list[str]:
     return out
 
 
+def _config_flag(folder: Path, key: str) -> bool:
+    """A boolean from the CTranslate2 model's config.json (absent or unreadable: False)."""
+    try:
+        return bool(json.loads((folder / "config.json").read_text(encoding="utf-8")).get(key))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 class CTranslate2Translator:
     """OPUS-MT (or similar) CTranslate2 models, one folder per language pair."""
 
@@ -85,20 +94,28 @@ class CTranslate2Translator:
                     detail={"provider": self.name, "reason": "not_installed"},
                 ) from exc
             folder = self.pair_dirs[pair]
-            translator = ctranslate2.Translator(
-                str(folder), device=self.config.device, compute_type=self.config.compute_type
-            )
-            source_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "source.spm"))
-            target_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "target.spm"))
-            self._loaded[pair] = (translator, source_sp, target_sp)
+            try:
+                translator = ctranslate2.Translator(
+                    str(folder), device=self.config.device, compute_type=self.config.compute_type
+                )
+                source_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "source.spm"))
+                target_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "target.spm"))
+            except (RuntimeError, OSError, ValueError) as exc:
+                raise ProviderError(
+                    f"Översättningsmodellen i {folder} kunde inte läsas. Mappen ska innehålla {CT2_LAYOUT_SV}.",
+                    detail={"provider": self.name, "reason": "model_unreadable", "path": str(folder)},
+                ) from exc
+            # Models converted by ct2-opus-mt-converter / ct2-marian-converter add </s> themselves.
+            eos = [] if _config_flag(folder, "add_source_eos") else ["</s>"]
+            self._loaded[pair] = (translator, source_sp, target_sp, eos)
         return self._loaded[pair]
 
     def translate(self, text: str, *, source: str, target: str) -> TranslationResult:
         """Translate sentence by sentence with beam search."""
         started = time.perf_counter()
-        translator, source_sp, target_sp = self._load((source, target))
+        translator, source_sp, target_sp, eos = self._load((source, target))
         sentences = _split_sentences(text)
-        tokens = [source_sp.encode(sentence, out_type=str) + ["</s>"] for sentence in sentences]
+        tokens = [source_sp.encode(sentence, out_type=str) + eos for sentence in sentences]
         results = translator.translate_batch(tokens, beam_size=4, max_decoding_length=512) if tokens else []
         translated = [target_sp.decode([t for t in r.hypotheses[0] if t != "</s>"]) for r in results]
         return TranslationResult(
