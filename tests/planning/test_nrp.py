@@ -81,3 +81,48 @@ def test_cli_nrp_bad_inputs(tmp_path):
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 2
         assert "Traceback" not in result.output
+
+
+def _tiled(text: str, times: int) -> str:
+    """Instance text repeated `times` times along the horizon (limits scaled), for a long-horizon test."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("SECTION_"):
+            current = line
+            sections[current] = []
+        elif line and not line.startswith("#"):
+            sections[current].append(line)
+    horizon = int(sections["SECTION_HORIZON"][0])
+    out = ["SECTION_HORIZON", str(horizon * times), "SECTION_SHIFTS", *sections["SECTION_SHIFTS"], "SECTION_STAFF"]
+    for line in sections["SECTION_STAFF"]:
+        p = line.split(",")
+        limits = "|".join(f"{k}={int(v) * times}" for k, v in (x.split("=") for x in p[1].split("|") if x))
+        out.append(
+            ",".join([p[0], limits, str(int(p[2]) * times), str(int(p[3]) * times), *p[4:7], str(int(p[7]) * times)])
+        )
+    out.append("SECTION_DAYS_OFF")
+    for line in sections.get("SECTION_DAYS_OFF", []):
+        p = line.split(",")
+        out.append(",".join([p[0], *(str(int(d) + i * horizon) for i in range(times) for d in p[1:] if d)]))
+    for name, pos in (("SECTION_SHIFT_ON_REQUESTS", 1), ("SECTION_SHIFT_OFF_REQUESTS", 1), ("SECTION_COVER", 0)):
+        out.append(name)
+        for i in range(times):
+            for line in sections.get(name, []):
+                p = line.split(",")
+                p[pos] = str(int(p[pos]) + i * horizon)
+                out.append(",".join(p))
+    return "\n".join(out) + "\n"
+
+
+def test_long_horizon_lns_valid_and_checker_agrees():
+    text = _tiled((NRP / "Instance2.txt").read_text(encoding="utf-8"), 5)
+    inst = parse_nrp_text(text, name="Instance2x5")
+    assert inst.horizon == 70
+    result = solve_instance(inst, time_limit=4)
+    check = check_roster(inst, roster_to_json(inst, result)["roster"])
+    assert check.valid, check.violations
+    assert check.objective == result.objective
+    assert result.elapsed < 4 + 2
+    assert result.iterations > 0

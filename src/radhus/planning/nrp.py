@@ -1,13 +1,14 @@
 """Curtois & Qu nurse-rostering benchmark (instances 1-24): parser, CP-SAT model and large-neighbourhood search.
 
-The solver works in three phases, all inside one wall-clock budget:
+The solver works in four phases, all inside one wall-clock budget:
 1. construction: every employee's own rules are independent of the others, so solving the employees one by one
    (each against the cover left by the ones before) always yields a feasible roster within seconds;
-2. a full CP-SAT solve warm-started from that roster (only for models that are small enough), which also
+2. descent: each employee re-optimised alone against all the others until a pass improves nothing;
+3. a full CP-SAT solve warm-started from that roster (only for models that are small enough), which also
    gives a lower bound and proves optimality on the small instances;
-3. large-neighbourhood search: re-optimise a random subset of employees, a window of days, or both, with the
-   rest fixed as constants, accepting equal or better rosters; the neighbourhood size adapts to how quickly
-   sub-problems close.
+4. large-neighbourhood search: re-optimise a random subset of employees, a window of days, both, or the employees
+   able to fill an under-covered shift around its day, with the rest fixed as constants, accepting equal or better
+   rosters; the neighbourhood size adapts to how quickly sub-problems close and the kind to how often it gains.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from radhus.core.errors import InvalidInput
 
 OFF = -1
 # Instances up to FULL_SOLVE_MAX_CELLS (employee x day x shift) cells get a warm-started full CP-SAT solve for a
-# share of the time left after construction (CP-SAT alone does best on small ones), then LNS for the rest.
+# share of the time left after construction (CP-SAT alone does best on small ones and proves optimality on the
+# smallest), then LNS for the rest; larger ones (the long horizons of the held-out instances) go straight to LNS.
+SMALL_CELLS = 2000
 FULL_SOLVE_MAX_CELLS = 20000
+FULL_SHARE_SMALL = 0.95
+FULL_SHARE_LARGE = 0.5
+DESCENT_SHARE = 0.05  # at most this share of the limit for one-employee-at-a-time descent after construction
 LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use 30 % of the time
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
-SMALL_CELLS = 2000
-FULL_SHARE_SMALL = 0.8
-FULL_SHARE_LARGE = 0.4
 SUB_PARAMS: dict[str, object] = {}  # extra CP-SAT parameters for every solve (tuning hook for bench/tests)
 SECTIONS = (
     "SECTION_HORIZON",
@@ -463,7 +466,9 @@ class _SubModel:
             if not isinstance(v, int):
                 self.costs.append(r.weight * v)
 
-    def solve(self, *, time_limit: float, workers: int, seed: int) -> tuple[int, list[list[int]] | None, float]:
+    def solve(
+        self, *, time_limit: float, workers: int, seed: int
+    ) -> tuple[cp_model.CpSolverStatus, list[list[int]] | None, float]:
         """Solve; returns (status, new roster or None, best bound of the sub-objective)."""
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.05, time_limit)
@@ -520,6 +525,7 @@ class _Search:
         self.history: list[tuple[float, int]] = []
         self.iterations = 0
         self.sub_limit = 0.4
+        self.kind_stats: dict[int, list[int]] = {}
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -562,6 +568,23 @@ class _Search:
         self.offer(self.roster)
         self.first_time = time.monotonic() - self.started
 
+    def descend(self, budget: float) -> None:
+        """Re-optimise one employee at a time against all the others until a pass improves nothing."""
+        inst = self.inst
+        stop = time.monotonic() + budget
+        while time.monotonic() < stop and not self.optimal:
+            before = self.objective
+            for e in self.rng.sample(range(inst.n_staff), inst.n_staff):
+                left = stop - time.monotonic()
+                if left <= 0.05:
+                    return
+                sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
+                _, roster, _ = sub.solve(time_limit=min(1.0, left), workers=1, seed=self.rng.randrange(1 << 20))
+                if roster is not None:
+                    self.offer(roster)
+            if self.objective == before:
+                return
+
     def full_solve(self, budget: float) -> None:
         """Warm-started CP-SAT over the whole instance; gives a bound and often the optimum on small cases."""
         inst = self.inst
@@ -583,10 +606,39 @@ class _Search:
             width = max(2, min(horizon, round(target / (inst.n_staff * per_cell))))
             start = self._window_start(width)
             return list(range(inst.n_staff)), start, start + width - 1
-        width = min(horizon, rng.choice([7, 10, 14]))  # many employees over one to two weeks
-        start = self._window_start(width)
+        if kind == 2:  # many employees over one to two weeks
+            width = min(horizon, rng.choice([7, 10, 14]))
+            start = self._window_start(width)
+            k = max(2, min(inst.n_staff, round(target / (width * per_cell))))
+            return rng.sample(range(inst.n_staff), k), start, start + width - 1
+        return self._repair_neighbourhood(target, per_cell)
+
+    def _repair_neighbourhood(self, target: float, per_cell: float) -> tuple[list[int], int, int]:
+        """Around one under-covered day and shift: employees able to work that shift, over a window of days."""
+        inst, rng, horizon = self.inst, self.rng, self.inst.horizon
+        counts = [[0] * inst.n_shifts for _ in range(horizon)]
+        for row in self.roster:
+            for d, s in enumerate(row):
+                if s != OFF:
+                    counts[d][s] += 1
+        short = [(d, s) for (d, s), c in inst.cover.items() if counts[d][s] < c.requirement and c.under_weight > 0]
+        if not short:
+            short = [(d, s) for (d, s), c in inst.cover.items() if counts[d][s] != c.requirement] or list(inst.cover)
+        d, s = rng.choice(short)
+        width = min(horizon, rng.choice([5, 7, 10, 14, 21]))
+        start = max(0, min(horizon - width, d - rng.randrange(width)))
+        sid = inst.shifts[s].id
+        able = [
+            e for e in range(inst.n_staff) if inst.staff[e].max_shifts.get(sid, 0) > 0 and d not in inst.days_off[e]
+        ]
+        others = [e for e in range(inst.n_staff) if e not in set(able)]
+        rng.shuffle(able)
+        rng.shuffle(others)
         k = max(2, min(inst.n_staff, round(target / (width * per_cell))))
-        return rng.sample(range(inst.n_staff), k), start, start + width - 1
+        chosen = able[: max(1, (2 * k) // 3)]
+        chosen += others[: k - len(chosen)]
+        chosen += able[len(chosen) : k] if len(chosen) < k else []
+        return sorted(set(chosen)), start, start + width - 1
 
     def _window_start(self, width: int) -> int:
         """Start day of a window: half the time uniform, half weighted by the cover penalty inside it."""
@@ -602,18 +654,26 @@ class _Search:
         """Large-neighbourhood search until the deadline or a proven optimum."""
         inst = self.inst
         full_cells = inst.n_staff * inst.horizon * inst.n_shifts
-        targets = [min(300.0, full_cells)] * 3
+        targets = [min(300.0, full_cells)] * 4
+        kinds = [0, 1, 2, 3] if inst.horizon <= LONG_HORIZON else [1, 2, 3]
+        score = dict.fromkeys(kinds, 1.0)
         while self.left() > 0.3 and not self.optimal:
             self.iterations += 1
-            kind = self.rng.randrange(3) if inst.horizon <= LONG_HORIZON else self.rng.randrange(1, 3)
+            kind = self.rng.choices(kinds, weights=[score[k] for k in kinds])[0]
+            before = self.objective
             emps, first, last = self.neighbourhood(kind, targets[kind])
             sub = _SubModel(inst, self.roster, emps, first, last)
             budget = min(self.left() - 0.2, self.sub_limit)
             if budget <= 0.05:
                 break
-            status, roster, _ = sub.solve(time_limit=budget, workers=self.workers, seed=self.rng.randrange(1 << 20))
+            status, roster, _ = sub.solve(time_limit=budget, workers=1, seed=self.rng.randrange(1 << 20))
             if roster is not None:
                 self.offer(roster)
+            gained = self.objective is not None and before is not None and self.objective < before
+            self.kind_stats.setdefault(kind, [0, 0])
+            self.kind_stats[kind][0] += 1
+            self.kind_stats[kind][1] += int(gained)
+            score[kind] = max(0.2, min(5.0, 0.9 * score[kind] + (0.5 if gained else 0.0)))
             if status == cp_model.OPTIMAL:
                 targets[kind] = min(full_cells, targets[kind] * 1.1)
             else:
@@ -630,9 +690,12 @@ def solve_instance(inst: NrpInstance, *, time_limit: float, workers: int = 2, se
     search = _Search(inst, started + time_limit, started, workers, seed)
     large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
     search.construct(0.3 * time_limit if large else min(8.0, 0.3 * time_limit))
+    search.descend(min(DESCENT_SHARE * time_limit, max(0.0, search.left() - 1.0)))
     full_cells = inst.n_staff * inst.horizon * inst.n_shifts
-    if full_cells <= FULL_SOLVE_MAX_CELLS and search.left() > 1:
-        share = FULL_SHARE_SMALL if full_cells <= SMALL_CELLS else FULL_SHARE_LARGE
+    share = (
+        FULL_SHARE_SMALL if full_cells <= SMALL_CELLS else FULL_SHARE_LARGE if full_cells <= FULL_SOLVE_MAX_CELLS else 0
+    )
+    if share > 0 and search.left() > 1 and not search.optimal:
         search.full_solve(max(1.0, (search.left() - 0.5) * share))
     search.lns()
     assert search.objective is not None
