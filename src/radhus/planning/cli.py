@@ -54,13 +54,9 @@ def vrptw_command(
     out: Path = typer.Option(..., "--out", help="Resultatfil (JSON)"),
 ) -> None:
     """Lös ett ruttproblem med tidsfönster (VRPTW)."""
-    try:
-        _check_limit(time_limit)
-        from radhus.planning.vrptw import solve_file
+    from radhus.planning.vrptw import solve_file
 
-        _write(solve_file(instance, time_limit=time_limit), out)
-    except RadhusError as exc:
-        _fail(exc)
+    _solve_to_file(solve_file, instance, time_limit, out)
 
 
 @plan.command("hhc")
@@ -70,10 +66,15 @@ def hhc_command(
     out: Path = typer.Option(..., "--out", help="Resultatfil (JSON)"),
 ) -> None:
     """Lös ett hemsjukvårds-/hemtjänstproblem."""
+    from radhus.planning.hhc import solve_file
+
+    _solve_to_file(solve_file, instance, time_limit, out)
+
+
+def _solve_to_file(solve_file, instance: Path, time_limit: float, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """Solve a benchmark instance within the time limit and write the solver's JSON result."""
     try:
         _check_limit(time_limit)
-        from radhus.planning.hhc import solve_file
-
         _write(solve_file(instance, time_limit=time_limit), out)
     except RadhusError as exc:
         _fail(exc)
