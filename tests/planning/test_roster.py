@@ -82,12 +82,14 @@ def test_veckovila_needs_36_hours():
 
 def test_hours_above_target_is_violation_and_scaled_by_employment():
     data = small()
-    data["employees"][1]["employment_pct"] = 50  # 38.25 * 0.5 = 19.1 h + 4 h tolerance
+    data["employees"][1]["employment_pct"] = 50  # no nights: 40 * 0.5 = 20 h + 4 h tolerance
     inp = load_roster_input(data)
-    roster = {"a": row(), "b": row("D", "D", "D"), "c": row()}  # 24 h
+    roster = {"a": row(), "b": row("D", "D", "D", "D"), "c": row()}  # 32 h
     assert any(v.rule == "arbetstid" for v in check_roster_rules(inp, roster))
-    roster["b"] = row("D", "D")  # 16 h
+    roster["b"] = row("D", "D", "D")  # 24 h
     assert not any(v.rule == "arbetstid" for v in check_roster_rules(inp, roster))
+    data["employees"][1]["rotating"] = True  # set by the employer: 38.25 * 0.5 = 19.1 h + 4 h
+    assert any(v.rule == "arbetstid" for v in check_roster_rules(load_roster_input(data), roster))
 
 
 def test_solver_roster_passes_independent_checker():

@@ -9,14 +9,15 @@ from radhus.core.errors import InvalidInput
 from radhus.planning.models import RosterInput, load_roster_input
 
 SHEETS = {
-    "Pass": ["id", "name", "start", "end", "break_minutes"],
-    "Personal": ["id", "name", "employment_pct", "competences", "night_worker", "dygnsbryt"],
+    "Pass": ["id", "name", "start", "end", "break_minutes", "unpopular", "recipient"],
+    "Personal": ["id", "name", "employment_pct", "competences", "night_worker", "dygnsbryt", "rotating"],
     "Behov": ["shift", "competence", "minimum", "ideal", "weekdays"],
     "Frånvaro": ["employee", "first_day", "last_day", "reason"],
     "Önskemål": ["employee", "day", "shift", "want", "weight"],
     "Låsta": ["employee", "day", "shift"],
+    "Brukare": ["id", "name", "preferred_staff"],
 }
-LISTS = {"competences", "weekdays"}
+LISTS = {"competences", "weekdays", "preferred_staff"}
 KEYS = {
     "Pass": "shift_types",
     "Personal": "employees",
@@ -24,6 +25,7 @@ KEYS = {
     "Frånvaro": "absences",
     "Önskemål": "wishes",
     "Låsta": "pins",
+    "Brukare": "recipients",
 }
 
 
@@ -33,7 +35,7 @@ def _cell(column: str, value):
     if column in LISTS:
         items = [v.strip() for v in str(value).split(",") if v.strip()]
         return [int(v) for v in items] if column == "weekdays" else items
-    if column in ("night_worker", "want"):
+    if column in ("night_worker", "want", "unpopular", "rotating"):
         return str(value).strip().lower() in ("ja", "1", "true", "x")
     if column in ("start", "end", "dygnsbryt") and hasattr(value, "strftime"):
         return value.strftime("%H:%M")

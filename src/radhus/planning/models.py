@@ -40,6 +40,7 @@ class ShiftType(_Strict):
     end: str
     break_minutes: int = Field(0, ge=0)
     unpopular: bool = False  # counted in the fairness figures (e.g. late evenings)
+    recipient: str = ""  # care recipient or group (team) this shift serves, for continuity; empty = none
 
     @field_validator("start", "end")
     @classmethod
@@ -90,7 +91,9 @@ class Employee(_Strict):
     competences: list[str] = Field(default_factory=list)
     night_worker: bool = False
     dygnsbryt: str = "03:00"  # start of the 24-hour period, fixed per schedule period; 03:00 fits day+evening
-    rotating: bool = True  # works nights, Sundays and holidays -> 38.25 h norm; False -> 40 h norm
+    # 38.25 h norm for staff who work nights, Sundays and holidays; 40 h otherwise. None = derived from the input
+    # (which shifts and days this person can be scheduled on), True/False = set by the employer.
+    rotating: bool | None = None
     shifts: list[str] | None = None  # shift types this person may work (None = all)
 
     @field_validator("dygnsbryt")
@@ -123,6 +126,21 @@ class Demand(_Strict):
         if self.ideal is not None and self.ideal < self.minimum:
             raise ValueError(f"ideal ({self.ideal}) är mindre än minimum ({self.minimum}) för pass {self.shift}")
         return self
+
+
+class Recipient(_Strict):
+    """A care recipient (or a group of them, e.g. a team's clients) served by the shift types that name it.
+
+    Continuity is a soft rule: few distinct staff should meet the recipient, preferably the `preferred_staff`.
+    """
+
+    id: str
+    name: str = ""
+    preferred_staff: list[str] = Field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
 
 
 class Absence(_Strict):
@@ -163,6 +181,7 @@ class Weights(_Strict):
     hours_under: int = 20  # per hour below the employee's target
     wish: int = 10  # per wish weight point
     continuity: int = 2  # per change of shift type between consecutive working days
+    recipient_continuity: int = 8  # per distinct staff member a care recipient meets (twice outside preferred staff)
     fairness: int = 5  # per unit of spread in weekends / nights / unpopular shifts
     change: int = 200  # re-planning: per changed assignment
 
@@ -183,6 +202,10 @@ class Rules(_Strict):
     every_other_weekend_free: bool = True
     weekend_hard: bool = False
     minimum_demand_hard: bool = False
+    holiday_eves_are_holidays: bool = True  # påsk-, midsommar-, jul- and nyårsafton count as holidays
+    holiday_demand_like_sunday: bool = True  # demand given per weekday applies Sunday's demand on holidays
+    holidays_shorten_hours: bool = True  # each Mon-Fri holiday lowers the period's target by a fifth of the week
+    rotating_norm_needs_nights: bool = True  # derived 38.25 h norm needs nights as well as Sundays and holidays
 
 
 class RosterInput(_Strict):
@@ -197,6 +220,7 @@ class RosterInput(_Strict):
     absences: list[Absence] = Field(default_factory=list)
     wishes: list[Wish] = Field(default_factory=list)
     pins: list[Pin] = Field(default_factory=list)
+    recipients: list[Recipient] = Field(default_factory=list)
     rules: Rules = Field(default_factory=Rules)
     weights: Weights = Field(default_factory=Weights)
 
@@ -211,6 +235,17 @@ class RosterInput(_Strict):
         """Swedish short date, e.g. 12/3."""
         d = self.date_of(day)
         return f"{d.day}/{d.month}"
+
+    def holidays(self) -> dict[int, str]:
+        """Day index -> name of every Swedish public holiday (and, by the setting, holiday eve) in the period."""
+        from radhus.planning.holidays import holidays_between
+
+        last = self.date_of(self.days - 1)
+        found = holidays_between(self.start_date, last, eves=self.rules.holiday_eves_are_holidays)
+        return {(d - self.start_date).days: name for d, name in found.items()}
+
+    def is_weekend_or_holiday(self, day: int) -> bool:
+        return self.date_of(day).weekday() >= 5 or day in self.holidays()
 
     def shift(self, shift_id: str) -> ShiftType:
         for s in self.shift_types:
@@ -228,7 +263,11 @@ class RosterInput(_Strict):
         if demand.days is not None:
             return [d for d in demand.days if 0 <= d < self.days]
         weekdays = set(range(7) if demand.weekdays is None else demand.weekdays)
-        return [d for d in range(self.days) if self.date_of(d).weekday() in weekdays]
+        holidays = self.holidays() if self.rules.holiday_demand_like_sunday else {}
+        return [d for d in range(self.days) if (6 if d in holidays else self.date_of(d).weekday()) in weekdays]
+
+    def recipient(self, recipient_id: str) -> Recipient | None:
+        return next((r for r in self.recipients if r.id == recipient_id), None)
 
     @model_validator(mode="after")
     def _consistent(self) -> RosterInput:
@@ -263,6 +302,19 @@ class RosterInput(_Strict):
             for s in e.shifts or []:
                 if s not in shift_ids:
                     raise ValueError(f"{e.id} har okänd passtyp '{s}'")
+        self._check_recipients(set(emp_ids))
+
+    def _check_recipients(self, emp_ids: set[str]) -> None:
+        recipient_ids = [r.id for r in self.recipients]
+        if len(set(recipient_ids)) != len(recipient_ids):
+            raise ValueError("brukar-id förekommer flera gånger")
+        for r in self.recipients:
+            for e in r.preferred_staff:
+                if e not in emp_ids:
+                    raise ValueError(f"brukaren {r.id} har okänd ordinarie personal '{e}'")
+        for s in self.shift_types:
+            if s.recipient and s.recipient not in recipient_ids:
+                raise ValueError(f"passtypen {s.id} hänvisar till okänd brukare '{s.recipient}'")
 
 
 def load_roster_input(data: dict) -> RosterInput:

@@ -48,6 +48,7 @@ class RosterResult:
     fairness: dict = field(default_factory=dict)
     explanations: list[str] = field(default_factory=list)
     changes: int | None = None
+    continuity: list[dict] = field(default_factory=list)
 
     def to_dict(self, inp: RosterInput) -> dict:
         return {
@@ -60,6 +61,8 @@ class RosterResult:
             "wishes_granted_pct": self.wishes_granted_pct,
             "fairness": self.fairness,
             "explanations": self.explanations,
+            "holidays": {inp.date_of(d).isoformat(): name for d, name in inp.holidays().items()},
+            "continuity": self.continuity,
             **({"changes": self.changes} if self.changes is not None else {}),
         }
 
@@ -82,6 +85,7 @@ class RosterModel:
         self._demand()
         self._wishes()
         self._fairness()
+        self._recipient_continuity()
         if published is not None:
             self._changes(published)
         self.m.minimize(sum(self.costs))
@@ -306,11 +310,19 @@ class RosterModel:
         emps = self.inp.employees
         night_ids = [s.id for s in self.inp.shift_types if s.is_night]
         unpopular = [s.id for s in self.inp.shift_types if s.unpopular]
+        holidays = list(self.inp.holidays())
+        weekday_holidays = [d for d in holidays if self.inp.date_of(d).weekday() < 5]
         self.fair_counts = {
-            "helger": (range(len(emps)), lambda e: self.weekend_count[e]),
+            # a holiday on a weekday counts like one more weekend worked
+            "helger": (
+                range(len(emps)),
+                lambda e: self.weekend_count[e] + sum(self.work[e, d] for d in weekday_holidays),
+            ),
             "nätter": ([e for e, emp in enumerate(emps) if emp.night_worker], lambda e: self._count(e, night_ids)),
             "obekväma pass": (range(len(emps)), lambda e: self._count(e, unpopular)),
         }
+        if holidays:
+            self.fair_counts["helgdagar"] = (range(len(emps)), lambda e: sum(self.work[e, d] for d in holidays))
         for members, count in self.fair_counts.values():
             members = list(members)
             if len(members) < 2:
@@ -322,6 +334,22 @@ class RosterModel:
                 self.m.add(hi >= v)
                 self.m.add(lo <= v)
             self.costs.append(self.weights.fairness * (hi - lo))
+
+    def _recipient_continuity(self) -> None:
+        """Soft rule: each care recipient meets few distinct staff, preferably the preferred ones."""
+        for r in self.inp.recipients:
+            shift_ids = [s.id for s in self.inp.shift_types if s.recipient == r.id]
+            if not shift_ids:
+                continue
+            for e, emp in enumerate(self.inp.employees):
+                cells = [self.x[e, d, sid] for d in range(self.inp.days) for sid in shift_ids if (e, d, sid) in self.x]
+                if not cells:
+                    continue
+                meets = self.m.new_bool_var(f"meets{e}_{r.id}")
+                for cell in cells:
+                    self.m.add_implication(cell, meets)
+                outside = bool(r.preferred_staff) and emp.id not in r.preferred_staff
+                self.costs.append(self.weights.recipient_continuity * (2 if outside else 1) * meets)
 
     def _count(self, e: int, shift_ids: list[str]):
         return sum(self.xs(e, d, sid) for d in range(self.inp.days) for sid in shift_ids)
@@ -493,12 +521,12 @@ def _why_not(inp: RosterInput, roster: dict[str, list[str]], emp, day: int, sid:
     absent = absent_days(inp, emp.id)
     if day in absent:
         return f"{emp.label} är frånvarande ({absent[day]})"
+    problems = check_assignment_change(inp=inp, roster=roster, employee_id=emp.id, day=day, shift_id=sid)
+    if problems:  # a rule that would block the shift even instead of this person's current one names the cause
+        return problems[0]
     current = roster[emp.id][day]
     if current:
         return f"{emp.label} arbetar redan {shift_noun(inp.shift(current).label)}"
-    problems = check_assignment_change(inp=inp, roster=roster, employee_id=emp.id, day=day, shift_id=sid)
-    if problems:
-        return problems[0]
     return f"{emp.label} kan ta passet men det skulle försämra andra mål (arbetstid, önskemål, rättvisa)"
 
 
@@ -511,7 +539,8 @@ def explain_unmet(inp: RosterInput, roster: dict[str, list[str]], line: dict) ->
     candidates = [e for e in inp.employees if (not comp or comp in e.competences) and roster[e.id][d] != sid]
     missing = line["under_minimum"] or line["under_ideal"]
     kind = "minimibemanningen" if line["under_minimum"] else "önskad bemanning"
-    head = f"{shift.label} {inp.day_label(d)}: {missing} {who} saknas ({kind})."
+    holiday = inp.holidays().get(d)
+    head = f"{shift.label} {inp.day_label(d)}{f' ({holiday})' if holiday else ''}: {missing} {who} saknas ({kind})."
     if not candidates:
         return f"{head} {nobody} finns att sätta in."
     reasons = [_why_not(inp, roster, e, d, sid) for e in candidates]
@@ -545,6 +574,8 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
             f"Önskemål ej uppfyllt: {inp.employee(wish.employee).label} {verb} {what} {inp.day_label(wish.day)}."
         )
     pct = round(100.0 * granted / len(inp.wishes), 1) if inp.wishes else 100.0
+    continuity = recipient_continuity(inp, roster)
+    explanations += [c["explanation"] for c in continuity if c["explanation"]]
     return RosterResult(
         status="",
         roster=roster,
@@ -553,12 +584,65 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
         wishes_granted_pct=pct,
         fairness=fairness_figures(inp, roster),
         explanations=explanations,
+        continuity=continuity,
     )
+
+
+def recipient_continuity(inp: RosterInput, roster: dict[str, list[str]]) -> list[dict]:
+    """Per care recipient: the distinct staff met, the share of shifts worked by the preferred staff, and a Swedish
+    explanation naming why preferred staff did not take the shifts others worked."""
+    out = []
+    for r in inp.recipients:
+        shift_ids = {s.id for s in inp.shift_types if s.recipient == r.id}
+        worked = [(d, emp, roster[emp.id][d]) for emp in inp.employees for d in range(inp.days)]
+        worked = [(d, emp, sid) for d, emp, sid in worked if sid in shift_ids]
+        if not worked:
+            continue
+        counts: dict[str, int] = {}
+        for _, emp, _ in worked:
+            counts[emp.id] = counts.get(emp.id, 0) + 1
+        staff = sorted(counts, key=lambda e: (-counts[e], e))
+        by_others = sorted(
+            (w for w in worked if r.preferred_staff and w[1].id not in r.preferred_staff), key=lambda w: w[0]
+        )
+        share = 100.0 * (len(worked) - len(by_others)) / len(worked) if r.preferred_staff else None
+        names = ", ".join(f"{inp.employee(e).label} ({counts[e]})" for e in staff)
+        summary = f"{r.label} mötte {len(staff)} olika personal under perioden: {names}."
+        out.append(
+            {
+                "recipient": r.id,
+                "name": r.label,
+                "shifts": len(worked),
+                "distinct_staff": len(staff),
+                "staff": {e: counts[e] for e in staff},
+                "preferred_staff": list(r.preferred_staff),
+                "preferred_share_pct": None if share is None else round(share, 1),
+                "summary": summary,
+                "explanation": _continuity_explanation(inp, roster, r, by_others) if by_others else "",
+            }
+        )
+    return out
+
+
+def _continuity_explanation(inp: RosterInput, roster: dict[str, list[str]], r, by_others: list) -> str:
+    """Why the preferred staff did not take the shifts that other staff worked (first three named)."""
+    preferred = [inp.employee(e) for e in r.preferred_staff]
+    head = (
+        f"Kontinuitet för {r.label}: {len(by_others)} pass gick till annan än ordinarie personal "
+        f"({', '.join(p.label for p in preferred)})."
+    )
+    reasons = []
+    for d, emp, sid in by_others[:3]:
+        why = "; ".join(_why_not(inp, roster, p, d, sid) for p in preferred)
+        reasons.append(f"{shift_noun(inp.shift(sid).label)} {inp.day_label(d)} ({emp.label}): {why}")
+    return head + " " + " ".join(f"{x}." for x in reasons)
 
 
 def fairness_figures(inp: RosterInput, roster: dict[str, list[str]]) -> dict:
     """Per-employee counts of weekends, nights and unpopular shifts, with min/max per full-time equivalent."""
     per: dict[str, dict[str, float]] = {}
+    holidays = inp.holidays()
+    keys = ["helger", "nätter", "obekväma pass"] + (["helgdagar"] if holidays else [])
     for emp in inp.employees:
         row = roster[emp.id]
         weekends = sum(
@@ -566,12 +650,16 @@ def fairness_figures(inp: RosterInput, roster: dict[str, list[str]]) -> dict:
             for w in range(inp.weeks)
             if any(row[d] and inp.date_of(d).weekday() >= 5 for d in range(w * 7, w * 7 + 7))
         )
+        weekends += sum(1 for d in holidays if row[d] and inp.date_of(d).weekday() < 5)  # counts like a weekend
         nights = sum(1 for s in row if s and inp.shift(s).is_night)
         unpopular = sum(1 for s in row if s and inp.shift(s).unpopular)
         hours = sum(inp.shift(s).work_min for s in row if s) / 60
-        per[emp.id] = {"helger": weekends, "nätter": nights, "obekväma pass": unpopular, "timmar": round(hours, 2)}
+        per[emp.id] = {"helger": weekends, "nätter": nights, "obekväma pass": unpopular}
+        if holidays:
+            per[emp.id]["helgdagar"] = sum(1 for d in holidays if row[d])
+        per[emp.id]["timmar"] = round(hours, 2)
     spread = {}
-    for key in ("helger", "nätter", "obekväma pass"):
+    for key in keys:
         scaled = [per[e.id][key] * 100 / e.employment_pct for e in inp.employees]
         spread[key] = {"min_per_heltid": round(min(scaled), 2), "max_per_heltid": round(max(scaled), 2)}
     return {"per_employee": per, "spread": spread}

@@ -53,8 +53,16 @@ def _roster_view(plan: RosterPlan, who: Principal, *, kompetens: str = "", perso
     employees = [
         e for e in inp.employees if (not kompetens or kompetens in e.competences) and (not personal or e.id == personal)
     ]
+    holidays = inp.holidays()
     days = [
-        {"index": d, "label": inp.day_label(d), "weekday": WEEKDAYS[inp.date_of(d).weekday()]} for d in range(inp.days)
+        {
+            "index": d,
+            "label": inp.day_label(d),
+            "weekday": WEEKDAYS[inp.date_of(d).weekday()],
+            "holiday": holidays.get(d, ""),
+            "weekend": inp.is_weekend_or_holiday(d),
+        }
+        for d in range(inp.days)
     ]
     competences = sorted({c for e in inp.employees for c in e.competences})
     absent = {(a.employee, d) for a in inp.absences for d in range(a.first_day, (a.last_day or a.first_day) + 1)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from radhus.core.errors import InvalidInput
-from radhus.planning.models import RosterInput
+from radhus.planning.models import Employee, RosterInput, ShiftType
 
 DAY = 1440
 
@@ -36,12 +36,54 @@ def absent_days(inp: RosterInput, employee_id: str) -> dict[int, str]:
     return out
 
 
-def target_minutes(inp: RosterInput, employee_id: str) -> int:
-    """Ordinary working minutes for the period: weekly norm x employment % x weeks, less absent days."""
+def may_work(inp: RosterInput, emp: Employee, shift: ShiftType) -> bool:
+    """Whether the rules and the employee's allowed shift types let this person work the shift at all."""
+    if emp.shifts is not None and shift.id not in emp.shifts:
+        return False
+    return not (shift.is_night and inp.rules.nights_only_night_workers and not emp.night_worker)
+
+
+def _may_fill_on(inp: RosterInput, emp: Employee, days: set[int]) -> bool:
+    """Whether some demand on one of `days` is for a shift and competence this employee can take."""
+    for dem in inp.demand:
+        if dem.competence and dem.competence not in emp.competences:
+            continue
+        if may_work(inp, emp, inp.shift(dem.shift)) and days.intersection(inp.demand_days(dem)):
+            return True
+    return False
+
+
+def uses_rotating_norm(inp: RosterInput, employee_id: str) -> bool:
+    """The 38.25 h week applies to staff who work nights, Sundays and holidays (AB § 13); 40 h to everyone else.
+
+    Set per employee with `rotating`; when left out it is derived from what this person can be scheduled on: a
+    night shift (unless the setting drops that condition), Sunday demand and holiday demand. A period without
+    holidays judges holidays by Sundays, since holidays are staffed like Sundays.
+    """
     emp = inp.employee(employee_id)
-    norm = inp.rules.rotating_hours if emp.rotating else inp.rules.full_time_hours
+    if emp.rotating is not None:
+        return emp.rotating
+    nights = any(s.is_night and may_work(inp, emp, s) for s in inp.shift_types)
+    if inp.rules.rotating_norm_needs_nights and not nights:
+        return False
+    sundays = {d for d in range(inp.days) if inp.date_of(d).weekday() == 6}
+    holidays = set(inp.holidays()) or sundays
+    return _may_fill_on(inp, emp, sundays) and _may_fill_on(inp, emp, holidays)
+
+
+def weekday_holidays(inp: RosterInput) -> list[int]:
+    """Holidays falling Monday-Friday in the period: each shortens a full-time week by a fifth."""
+    return [d for d in inp.holidays() if inp.date_of(d).weekday() < 5]
+
+
+def target_minutes(inp: RosterInput, employee_id: str) -> int:
+    """Ordinary working minutes for the period: weekly norm x employment % x weeks, less weekday holidays (the norm
+    is per holiday-free week) and less absent days."""
+    emp = inp.employee(employee_id)
+    norm = inp.rules.rotating_hours if uses_rotating_norm(inp, employee_id) else inp.rules.full_time_hours
+    weeks = inp.weeks - (len(weekday_holidays(inp)) / 5 if inp.rules.holidays_shorten_hours else 0)
     present = inp.days - len(absent_days(inp, employee_id))
-    return round(norm * 60 * emp.employment_pct / 100 * inp.weeks * present / inp.days)
+    return round(norm * 60 * emp.employment_pct / 100 * weeks * present / inp.days)
 
 
 def _intervals(inp: RosterInput, row: list[str]) -> list[tuple[int, int, int, str]]:
