@@ -132,4 +132,15 @@ EN = {
     "Avbryt": "Cancel",
     "Exempel på en mall": "Example of a template",
     "Hantera mallar": "Manage templates",
+    "Antal talare (valfritt)": "Number of speakers (optional)",
+    "Talarna märks automatiskt som Talare 1, Talare 2 … Ange antalet om du vet det; annars gissas det.": (
+        "Speakers are labelled automatically as Talare 1, Talare 2 … Give the number if you know it; otherwise it is "
+        "estimated."
+    ),
+    "Talarna märktes automatiskt (%(n)s talare hittades). Kontrollera och sätt namn på dem.": (
+        "Speakers were labelled automatically (%(n)s speakers found). Check them and give them names."
+    ),
+    "Byt namn på en talare i alla segment": "Rename a speaker in all segments",
+    "Nytt namn för %(label)s": "New name for %(label)s",
+    "Byt namn på talarna": "Rename the speakers",
 }

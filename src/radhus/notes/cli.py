@@ -12,10 +12,11 @@ from radhus.core import audit
 from radhus.core.audit import AuditKind
 from radhus.core.auth import Role, User, principal_for
 from radhus.core.cli_support import cli_principal, db_session, echo_json, friendly_errors, settings
-from radhus.core.errors import Forbidden, InvalidInput, NotFound
+from radhus.core.errors import Forbidden, InvalidInput, NotFound, RadhusError
 from radhus.core.privacy import redact
-from radhus.notes import workflow
+from radhus.notes import diarise, workflow
 from radhus.notes.audio import check_audio_path
+from radhus.notes.diarise import MAX_SPEAKERS
 from radhus.notes.export import FORMATS
 from radhus.notes.service import transcribe_recording
 from radhus.notes.transcribe import ChunkTranscriber, WhisperTranscriber, from_provider
@@ -27,6 +28,24 @@ def _hub(session, who):  # type: ignore[no-untyped-def]
     from radhus.app import create_app
 
     return create_app(settings(), start_worker=False).state.ctx.provider_hub(session, who)
+
+
+def _diarised(session, *, who, path: Path, segments: list, speakers: int | None, max_duration_s: float) -> list:  # type: ignore[no-untyped-def]
+    """The segments with automatic speaker labels (audited); unlabelled, with a warning, when that fails."""
+    try:
+        result = diarise.diarise_file(path, segments, speakers=speakers, max_duration_s=max_duration_s)
+    except Exception as exc:  # noqa: BLE001 - the transcript is still worth having
+        reason = exc.message if isinstance(exc, RadhusError) else f"{type(exc).__name__}: {exc}"
+        result = diarise.Diarisation(labels=[None] * len(segments), speakers=0, error=reason)
+    audit.append(
+        session, kind=AuditKind.AI_CALL, action="speech", org_id=who.org_id, user_id=who.user_id,
+        username=who.username, function="notes.diarise", provider=result.method, model=result.model,
+        data_class=workflow.DATA_CLASS, status="failed" if result.error else "ok",
+        excerpt=(result.error or f"{result.speakers} talare")[:200], detail={"file": path.name, **result.to_dict()},
+    )  # fmt: skip
+    if result.error:
+        typer.echo(f"Talarna kunde inte märkas automatiskt: {result.error}", err=True)
+    return diarise.apply(segments, result)
 
 
 def register(root: typer.Typer) -> None:
@@ -44,9 +63,16 @@ def register(root: typer.Typer) -> None:
             "--provider",
             help="Talleverantör i radhus.toml (standard: Whisper-mappen i RADHUS_WHISPER_MODEL_DIR).",
         ),  # fmt: skip
+        speakers: int | None = typer.Option(
+            None,
+            "--speakers",
+            min=1,
+            max=MAX_SPEAKERS,
+            help="Antal talare, om du vet det (styr den automatiska talarmärkningen, notes_diarisation).",
+        ),  # fmt: skip
         as_json: bool = typer.Option(False, "--json", help="Skriv ut JSON."),
     ) -> None:
-        """Transkribera en inspelning (skrivs inte till databasen; anropet loggas)."""
+        """Transkribera en inspelning och märk talarna (skrivs inte till databasen; anropen loggas)."""
         current = settings()
         check_audio_path(audio_file)
         with db_session(current) as session:
@@ -77,6 +103,11 @@ def register(root: typer.Typer) -> None:
                     username=who.username, function="notes.transcribe", provider="faster-whisper", model=model,
                     data_class=workflow.DATA_CLASS, output_text=text, excerpt=redact(text[:400]).text[:200],
                     detail={"segments": len(transcript.segments), "file": audio_file.name},
+                )  # fmt: skip
+            if current.notes_diarisation == "builtin":
+                transcript.segments = _diarised(
+                    session, who=who, path=audio_file, segments=transcript.segments, speakers=speakers,
+                    max_duration_s=workflow.max_duration_s(current),
                 )  # fmt: skip
         if as_json:
             echo_json(transcript.to_dict())

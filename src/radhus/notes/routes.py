@@ -18,6 +18,7 @@ from radhus.core.auth import Principal, Role
 from radhus.core.errors import InvalidInput, NotFound, RadhusError
 from radhus.notes import org_templates, workflow
 from radhus.notes.crypto import decrypt_file
+from radhus.notes.diarise import MAX_SPEAKERS
 from radhus.notes.export import FORMATS
 from radhus.notes.models import NoteState
 from radhus.notes.tables import RecordingStatus
@@ -97,17 +98,19 @@ async def notes_create(
     transcript: Annotated[str, Form()] = "",
     transcript_file: Annotated[UploadFile | None, File()] = None,
     audio: Annotated[UploadFile | None, File()] = None,
+    speakers: Annotated[str, Form()] = "",
 ):
     """Create a note: draft from a pasted or uploaded transcript, or queue an uploaded recording for transcription."""
     settings = context(request).settings
-    form = {"template": template, "title": title, "transcript": transcript}
+    form = {"template": template, "title": title, "transcript": transcript, "speakers": speakers}
     saved: Path | None = None
     try:
         if audio is not None and audio.filename:
+            count = _speaker_count(speakers)
             saved = await save_upload(audio, limit_mb=settings.max_upload_mb)
             loaded, _ = workflow.add_recording(
                 session, who=who, key=_key(request), settings=settings, source=saved, filename=audio.filename,
-                template=template, title=title,
+                template=template, title=title, speakers=count,
             )  # fmt: skip
             if context(request).worker:
                 context(request).worker.wake()  # type: ignore[union-attr]
@@ -139,6 +142,16 @@ async def notes_create(
         if saved is not None:
             shutil.rmtree(saved.parent, ignore_errors=True)
     return RedirectResponse(f"/anteckningar/{loaded.row.id}", status_code=303)
+
+
+def _speaker_count(text: str) -> int | None:
+    """The optional "antal talare" of the upload form."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= MAX_SPEAKERS:
+        raise InvalidInput(f"Antal talare ska vara ett heltal mellan 1 och {MAX_SPEAKERS}, eller lämnas tomt.")
+    return int(text)
 
 
 # --- templates defined by the organisation (registered before /anteckningar/{note_id}) ------------------
@@ -249,6 +262,8 @@ def _note_values(request: Request, session: Session, who: Principal, note_id: in
         "status_sv": workflow.STATUS_SV,
         "formats": FORMATS,
         "edits": loaded.note.edits,
+        "speaker_labels": list(dict.fromkeys(s.speaker for s in loaded.segments if s.speaker)),
+        "diarisation": loaded.diarisation,
     }
 
 
@@ -309,13 +324,15 @@ def speakers_page(request: Request, session: DbSession, who: Writer, note_id: in
 
 @router.post("/anteckningar/{note_id}/talare", include_in_schema=False)
 async def speakers_save(request: Request, session: DbSession, who: Writer, note_id: int):
-    """Save speaker names per segment (tracked)."""
+    """Save speaker names per segment, or rename a speaker label on all its segments (tracked)."""
     form = await request.form()
-    by_index = {}
+    by_index, rename = {}, {}
     for name, value in form.items():
         if name.startswith("speaker_") and name[8:].isdigit():
             by_index[int(name[8:])] = str(value).strip()
-    workflow.set_speakers(session, who=who, key=_key(request), note_id=note_id, by_index=by_index)
+        elif name.startswith("rename_to_") and name[10:].isdigit():
+            rename[str(form.get(f"rename_from_{name[10:]}", ""))] = str(value)
+    workflow.set_speakers(session, who=who, key=_key(request), note_id=note_id, by_index=by_index, rename=rename)
     return RedirectResponse(f"/anteckningar/{note_id}/talare?saved=1", status_code=303)
 
 

@@ -25,6 +25,7 @@ from radhus.core.privacy import find_personal_data, redact
 from radhus.notes import review
 from radhus.notes.audio import DEFAULT_MAX_DURATION_S, SUPPORTED_SUFFIXES
 from radhus.notes.crypto import decrypt_bytes, encrypt_bytes, encrypt_file, key_from_setting, new_key
+from radhus.notes.diarise import MAX_SPEAKERS
 from radhus.notes.export import export_note
 from radhus.notes.models import Draft, DraftSection, Edit, Note, NoteState, Segment, Transcript
 from radhus.notes.org_templates import list_templates, resolve
@@ -94,6 +95,7 @@ class LoadedNote:
     note: Note
     segments: list[Segment] = field(default_factory=list)
     speakers_labelled: bool = False
+    diarisation: dict[str, Any] | None = None  # how speakers were labelled automatically, or why not
 
 
 def get_row(session: Session, *, org_id: int, note_id: int) -> NoteRow:
@@ -131,7 +133,13 @@ def load(session: Session, *, org_id: int, note_id: int, key: bytes) -> LoadedNo
             Edit(user=edit.username, at=edit.at.isoformat(timespec="seconds"), diff=diff, target=edit.target)
         )
     segments = [Segment.from_dict(s) for s in data.get("segments", [])]
-    return LoadedNote(row=row, note=note, segments=segments, speakers_labelled=bool(data.get("speakers_labelled")))
+    return LoadedNote(
+        row=row,
+        note=note,
+        segments=segments,
+        speakers_labelled=bool(data.get("speakers_labelled")),
+        diarisation=data.get("diarisation"),
+    )
 
 
 def _store(loaded: LoadedNote, *, key: bytes) -> None:
@@ -140,6 +148,7 @@ def _store(loaded: LoadedNote, *, key: bytes) -> None:
         "draft": loaded.note.draft.to_dict(),
         "segments": [s.to_dict() for s in loaded.segments],
         "speakers_labelled": loaded.speakers_labelled,
+        "diarisation": loaded.diarisation,
     }
     row.content = _seal(content, key=key, context=_note_context(row))
     row.status = loaded.note.state.value
@@ -303,13 +312,23 @@ def edit_field(session: Session, *, who: Principal, key: bytes, note_id: int, fi
     return loaded
 
 
-def set_speakers(session: Session, *, who: Principal, key: bytes, note_id: int, by_index: dict[int, str]) -> LoadedNote:
-    """Manual speaker labelling: names per segment index; tracked as an edit."""
+def set_speakers(
+    session: Session,
+    *,
+    who: Principal,
+    key: bytes,
+    note_id: int,
+    by_index: dict[int, str] | None = None,
+    rename: dict[str, str] | None = None,
+) -> LoadedNote:
+    """Speaker labelling: names per segment index and/or a new name for a label on all its segments (e.g.
+    "Talare 1" -> "Anna Berg"); tracked as an edit."""
     loaded = load(session, org_id=who.org_id, note_id=note_id, key=key)
     if loaded.note.state in (NoteState.APPROVED, NoteState.EXPORTED):
         raise Conflict("Anteckningen är redan godkänd och kan inte ändras.")
+    rename = {old: new.strip() for old, new in (rename or {}).items() if old and new.strip() and new.strip() != old}
     before = [s.speaker for s in loaded.segments]
-    loaded.segments = label_speakers(segments=loaded.segments, by_index=by_index)
+    loaded.segments = label_speakers(segments=loaded.segments, by_index=by_index, rename=rename)
     changed = [i for i, s in enumerate(loaded.segments) if s.speaker != before[i]]
     loaded.speakers_labelled = True
     if changed:
@@ -469,9 +488,13 @@ def add_recording(
     filename: str,
     template: str,
     title: str = "",
+    speakers: int | None = None,
 ) -> tuple[LoadedNote, Recording]:
-    """Encrypt an uploaded recording, create its note and queue the transcription job."""
+    """Encrypt an uploaded recording, create its note and queue the transcription job (`speakers`: how many
+    people speak, when the user knows it; it steers the automatic speaker labelling)."""
     suffix = Path(filename).suffix.lower()
+    if speakers is not None and not 1 <= speakers <= MAX_SPEAKERS:
+        raise InvalidInput(f"Antal talare ska vara ett heltal mellan 1 och {MAX_SPEAKERS}, eller lämnas tomt.")
     if suffix not in SUPPORTED_SUFFIXES:
         allowed = ", ".join(s.lstrip(".") for s in SUPPORTED_SUFFIXES)
         raise InvalidInput(f"Filformatet {suffix or '(inget)'} stöds inte. Använd något av: {allowed}.")
@@ -499,7 +522,7 @@ def add_recording(
         org_id=who.org_id,
         kind="notes.transcribe",
         title=f"Transkribering av {recording.filename}",
-        payload={"recording_id": recording.id, "user_id": who.user_id, "username": who.username},
+        payload={"recording_id": recording.id, "user_id": who.user_id, "username": who.username, "speakers": speakers},
         user_id=who.user_id,
     )
     recording.job_id = job.id
@@ -534,10 +557,13 @@ def finish_transcription(
     key: bytes,
     who: Principal,
     hub: ProviderHub | None = None,
+    diarisation: dict[str, Any] | None = None,
 ) -> LoadedNote:
-    """Store the transcript in the note and draft it (the draft waits for a person)."""
+    """Store the transcript (speakers labelled when diarised) in the note and draft it (the draft waits for a
+    person)."""
     loaded = load(session, org_id=recording.org_id, note_id=recording.note_id, key=key)
     loaded.segments = transcript.segments
+    loaded.diarisation = diarisation
     if loaded.note.state is NoteState.DRAFT:
         try:
             loaded.note.draft = make_draft(
