@@ -1,10 +1,8 @@
-"""Speech: faster-whisper speech-to-text (local model folder); text-to-speech with espeak-ng or Piper."""
+"""Speech: faster-whisper speech-to-text (local model folder); text-to-speech with espeak-ng or Piper (piper.py)."""
 
 import io
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 import wave
 from pathlib import Path
@@ -14,6 +12,9 @@ from radhus.core.errors import ProviderError
 from radhus.providers.config import ProviderConfig
 from radhus.providers.langid import language_name_sv
 from radhus.providers.models import SpeechResult, TranscriptionResult, TranscriptSegment, Usage
+from radhus.providers.piper import PiperTextToSpeech
+
+__all__ = ["EspeakTextToSpeech", "PiperTextToSpeech", "WhisperSpeechToText", "wav_duration_s"]
 
 WHISPER_LAYOUT_SV = (
     "en mapp med en Whisper-modell i CTranslate2-format (t.ex. KB-Whisper): model.bin, config.json, "
@@ -190,66 +191,6 @@ class EspeakTextToSpeech:
         return SpeechResult(
             provider=self.name,
             model=f"espeak-ng/{voice}",
-            audio_wav=audio,
-            sample_rate=rate,
-            language=language,
-            usage=Usage(audio_seconds=round(seconds, 2), duration_s=round(time.perf_counter() - started, 3)),
-        )
-
-
-class PiperTextToSpeech:
-    """A Piper voice (e.g. sv_SE-nst-medium) from a local folder with <voice>.onnx and <voice>.onnx.json."""
-
-    def __init__(self, name: str, config: ProviderConfig):
-        self.name = name
-        self.config = config
-        model_dir = Path(config.model_dir) if config.model_dir else None
-        voices = sorted(model_dir.glob("*.onnx")) if model_dir and model_dir.is_dir() else []
-        if config.voice:
-            voices = [v for v in voices if v.stem == config.voice]
-        if not voices or not Path(f"{voices[0]}.json").is_file():
-            raise ProviderError(
-                f"Piper-rösten för {name} hittades inte. Ange model_dir (och voice) under "
-                f"[providers.tts.{name}] "
-                "till en mapp med <röst>.onnx och <röst>.onnx.json, t.ex. sv_SE-nst-medium.onnx.",
-                detail={"provider": name, "setting": "model_dir", "path": str(model_dir)},
-            )
-        self.voice_path = voices[0]
-        self.model = f"piper/{self.voice_path.stem}"
-        self.languages = config.languages or [self.voice_path.stem[:2]]
-
-    def synthesize(self, text: str, *, language: str = "sv") -> SpeechResult:
-        """WAV bytes from the Piper command-line program."""
-        if language not in self.languages:
-            raise ProviderError(
-                f"Piper-rösten {self.voice_path.stem} läser inte {language_name_sv(language)}.",
-                status_code=422,
-                detail={"reason": "unsupported_language", "language": language},
-            )
-        command = [shutil.which("piper")] if shutil.which("piper") else [sys.executable, "-m", "piper"]
-        started = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp) / "out.wav"
-            try:
-                completed = subprocess.run(
-                    [*command, "--model", str(self.voice_path), "--output_file", str(out)],
-                    input=text.encode("utf-8"),
-                    capture_output=True,
-                    timeout=SUBPROCESS_TIMEOUT_S,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise ProviderError("Talsyntesen tog för lång tid och avbröts.", detail={"reason": "timeout"}) from exc
-            if completed.returncode != 0 or not out.is_file():
-                raise ProviderError(
-                    "Talsyntesen med Piper misslyckades (är paketet piper-tts installerat?).",
-                    detail={"reason": "process", "stderr": completed.stderr.decode("utf-8", "replace")[:200]},
-                )
-            audio = out.read_bytes()
-        seconds, rate = wav_duration_s(audio)
-        return SpeechResult(
-            provider=self.name,
-            model=self.model,
             audio_wav=audio,
             sample_rate=rate,
             language=language,
