@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from radhus.core import jobs
-from radhus.planning.tables import RosterPlan
+from radhus.planning.tables import RosterPlan, RoutePlan
 from tests.browser.conftest import axe_violations, log_in
 
 pytestmark = pytest.mark.browser
@@ -68,3 +68,28 @@ def test_day_plan_page_is_a_table_per_staff(page, live_server, app, session_fact
     assert page.locator("table").count() >= 2  # times as text, not only the drawing
     violations = axe_violations(page)
     assert not violations, violations
+
+
+def test_day_plan_is_approved_then_published(page, live_server, app, session_factory):  # type: ignore[no-untyped-def]
+    log_in(page, live_server, "redaktor@exempelkommun")
+    page.goto(live_server + "/planering")
+    page.get_by_label("Tidsgräns för beräkningen (sekunder)").nth(1).fill("1")
+    page.get_by_role("button", name="Planera dagens rutter").click()
+    page.wait_for_url("**/planering/rutter/*")
+    assert page.get_by_role("button", name="Godkänn rutterna").count() == 0  # nothing to decide while computing
+    _run_jobs(app, session_factory)
+    page.goto(page.url)
+    assert "förslag" in page.locator("#ruttstatus").inner_text()
+    page.get_by_role("button", name="Godkänn rutterna").click()
+    page.wait_for_url("**meddelande=godkant**")
+    assert "Rutterna är godkända." in page.get_by_role("status").inner_text()
+    assert "Godkänt av" in page.content()
+    violations = axe_violations(page)
+    assert not violations, violations
+    page.get_by_role("button", name="Publicera rutterna").click()
+    page.wait_for_url("**meddelande=publicerat**")
+    assert "publicerat" in page.locator("#ruttstatus").inner_text()
+    assert "Publicerad version 1" in page.content()
+    with session_factory() as session:
+        plan = session.scalars(select(RoutePlan)).one()
+        assert plan.status == "publicerad" and plan.published_plan == plan.plan and plan.approved_by_name

@@ -252,3 +252,74 @@ def test_demo_queues_a_roster_and_a_day_plan(app, two_orgs, session_factory, mon
         routes = session.scalars(select(RoutePlan)).all()
         assert [r.status for r in rosters] == ["utkast"] and rosters[0].proposal["explanations"]
         assert [r.status for r in routes] == ["utkast"] and routes[0].plan["routes"]
+
+
+def test_route_plan_is_approved_then_published_by_a_planner(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    from radhus.planning import workflow
+
+    csrf = login(client, "redaktor@alfakommun")
+    headers = {"X-CSRF-Token": csrf}
+    created = client.post(
+        "/api/v1/planning/routes", json={"request": workflow.example_homecare(), "time_limit": 1}, headers=headers
+    )
+    assert created.status_code == 202, created.text
+    route_id = created.json()["id"]
+    early = client.post(f"/api/v1/planning/routes/{route_id}/approve", headers=headers)
+    assert early.status_code == 409  # nothing to approve while it is computed
+    _run_jobs(app, session_factory)
+
+    with TestClient(app) as staff_client:
+        staff_headers = {"X-CSRF-Token": login(staff_client, "medarbetare@alfakommun")}
+        assert staff_client.get(f"/api/v1/planning/routes/{route_id}").status_code == 404  # a draft is not shown
+        assert staff_client.get("/api/v1/planning/routes").json() == []
+        denied = staff_client.post(f"/api/v1/planning/routes/{route_id}/approve", headers=staff_headers)
+        assert denied.status_code == 403
+        too_soon = client.post(f"/api/v1/planning/routes/{route_id}/publish", headers=headers)
+        assert too_soon.status_code == 409 and "godkännas" in too_soon.json()["detail"]
+
+        approved = client.post(f"/planering/rutter/{route_id}/godkann", headers=headers, follow_redirects=False)
+        assert approved.status_code == 303
+        page = client.get(f"/planering/rutter/{route_id}?meddelande=godkant").text
+        assert "Rutterna är godkända." in page and "Publicera rutterna" in page
+        denied = staff_client.post(f"/api/v1/planning/routes/{route_id}/publish", headers=staff_headers)
+        assert denied.status_code == 403
+        published = client.post(f"/api/v1/planning/routes/{route_id}/publish", headers=headers)
+        assert published.status_code == 200 and published.json()["published_version"] == 1
+        assert published.json()["approved_by"]
+
+        seen = staff_client.get(f"/api/v1/planning/routes/{route_id}").json()
+        assert seen["status"] == "publicerad" and seen["plan"]["routes"] == published.json()["plan"]["routes"]
+        assert [r["id"] for r in staff_client.get("/api/v1/planning/routes").json()] == [route_id]
+        page = staff_client.get(f"/planering/rutter/{route_id}")
+        assert page.status_code == 200 and "Godkänn rutterna" not in page.text and "Planera om" not in page.text
+
+        # A re-plan during the day is a new draft: approval is cleared and staff keep the published routes.
+        event = {"type": "staff_ill", "at": "10:00", "staff_id": "p2"}
+        replan = client.post(f"/api/v1/planning/routes/{route_id}/replan", json={"event": event}, headers=headers)
+        assert replan.status_code == 202
+        _run_jobs(app, session_factory)
+        draft = client.get(f"/api/v1/planning/routes/{route_id}").json()
+        assert draft["status"] == "utkast" and draft["approved_by"] is None
+        assert staff_client.get(f"/api/v1/planning/routes/{route_id}").json()["plan"] == seen["plan"]
+
+        # Exports of the published routes for staff: CSV, Excel and one person's iCalendar.
+        rows = list(csv.reader(io.StringIO(staff_client.get(f"/planering/rutter/{route_id}/export/csv").text)))
+        visits = [i for items in seen["plan"]["routes"].values() for i in items]
+        assert rows[0][0] == "personal" and len(rows) == 1 + len(visits)
+        xlsx = staff_client.get(f"/api/v1/planning/routes/{route_id}/export/xlsx")
+        book = load_workbook(io.BytesIO(xlsx.content))
+        assert book["Rutter"].max_row == 1 + len(visits) and book["Ej planerade"]["A1"].value == "Besök"
+        ics = staff_client.get(f"/planering/rutter/{route_id}/export/ics?personal=p1").text
+        p1 = seen["plan"]["routes"]["p1"]
+        assert ics.split("\r\n")[0] == "BEGIN:VCALENDAR" and ics.count("BEGIN:VEVENT") == len(p1)
+        first = p1[0]
+        hhmm = first["start"].replace(":", "")
+        assert f"DTSTART;TZID=Europe/Stockholm:{seen['date'].replace('-', '')}T{hhmm}00" in ics
+        unknown = staff_client.get(f"/api/v1/planning/routes/{route_id}/export/ics?staff=nobody")
+        assert unknown.status_code == 422
+
+    with session_factory() as session:
+        records = list(session.scalars(select(AuditRecord).where(AuditRecord.kind == AuditKind.APPROVAL)))
+    actions = [(r.action, r.username, r.function) for r in records]
+    assert ("planning.routes.approve", "redaktor@alfakommun", "planning.homecare_routes") in actions
+    assert ("planning.routes.publish", "redaktor@alfakommun", "planning.homecare_routes") in actions

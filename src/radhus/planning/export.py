@@ -1,10 +1,10 @@
-"""Roster exports: CSV, Excel (openpyxl) and iCalendar (RFC 5545, written here)."""
+"""Roster and day-plan exports: CSV, Excel (openpyxl) and iCalendar (RFC 5545, written here)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -86,5 +86,77 @@ def roster_ics(
             f"SUMMARY:{_escape(s.label + ' – ' + inp.unit)}",
             "END:VEVENT",
         ]
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+# --- home-care day plans ------------------------------------------------------------------------------------------
+
+ROUTE_COLUMNS = ["personal", "namn", "typ", "besök", "brukare", "start", "slut", "restid före (min)", "dubbelbemanning"]
+
+
+def _route_rows(routes: dict, staff: dict[str, dict]) -> list[list]:
+    """One row per visit or break, staff by staff in plan order."""
+    rows = []
+    for staff_id, items in routes.items():
+        name = staff.get(staff_id, {}).get("name", staff_id)
+        for it in items:
+            kind = "rast" if it["type"] == "break" else "besök"
+            travel = round(it["travel_min"]) if it.get("travel_min") is not None else ""
+            double = "ja" if it.get("double") else ""
+            rows.append([staff_id, name, kind, it.get("visit_id", ""), it.get("client", ""), it["start"], it["end"],
+                         travel, double])  # fmt: skip
+    return rows
+
+
+def routes_csv(plan: dict, staff: dict[str, dict]) -> str:
+    """CSV of the day's routes: one row per visit or break."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(ROUTE_COLUMNS)
+    writer.writerows(_route_rows(plan.get("routes") or {}, staff))
+    return buf.getvalue()
+
+
+def routes_xlsx(plan: dict, staff: dict[str, dict], path: Path) -> None:
+    """Excel workbook: the routes, and the unplanned visits with their reasons."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Rutter"
+    ws.append([c.capitalize() for c in ROUTE_COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in _route_rows(plan.get("routes") or {}, staff):
+        ws.append(row)
+    unplanned = wb.create_sheet("Ej planerade")
+    unplanned.append(["Besök", "Orsak"])
+    for u in plan.get("unplanned") or []:
+        unplanned.append([u["visit_id"], u["reason"]])
+    wb.save(path)
+
+
+def routes_ics(
+    plan: dict, staff: dict[str, dict], day: date, staff_ids: list[str], *, unit: str, tz: str = "Europe/Stockholm"
+) -> str:
+    """iCalendar of the day's visits and breaks for the given staff members (floating local times with TZID)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    midnight = datetime.combine(day, datetime.min.time())
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Radhus//Rutter//SV", "CALSCALE:GREGORIAN"]
+    for staff_id in staff_ids:
+        for it in (plan.get("routes") or {}).get(staff_id, []):
+            start = midnight + timedelta(minutes=round(it["start_min"]))
+            end = midnight + timedelta(minutes=round(it["end_min"]))
+            what = "Rast" if it["type"] == "break" else f"Besök {it.get('visit_id', '')} – {it.get('client', '')}"
+            who = staff.get(staff_id, {}).get("name", staff_id)
+            lines += [
+                "BEGIN:VEVENT",
+                f"UID:{staff_id}-{day.isoformat()}-{it['task']}@radhus",
+                f"DTSTAMP:{stamp}",
+                f"DTSTART;TZID={tz}:{start:%Y%m%dT%H%M%S}",
+                f"DTEND;TZID={tz}:{end:%Y%m%dT%H%M%S}",
+                f"SUMMARY:{_escape(what)}",
+                f"DESCRIPTION:{_escape(who + ' – ' + unit)}",
+                "END:VEVENT",
+            ]
     lines.append("END:VCALENDAR")
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"

@@ -150,6 +150,7 @@ def _plan_routes(job: JobContext, *, replan: bool) -> dict | None:
                 row.request = {**request, "visits": [*request.get("visits", []), event["visit"]]}
             plan["event"] = event
         row.plan, row.status, row.error = plan, PlanStatus.DRAFT.value, None
+        row.approved_by, row.approved_by_name, row.approved_at = None, None, None  # a new proposal: decide again
         user_id, username = _who(session, job)
         figures = plan.get("figures", {})
         summary = (

@@ -98,7 +98,7 @@ def _index(request: Request, session: Session, who: Principal, *, error: str | N
         "planning/index.html",
         status_code=status_code,
         rosters=workflow.list_rosters(session, who=who),
-        route_plans=workflow.list_route_plans(session, who=who) if workflow.is_planner(who) else [],
+        route_plans=workflow.list_route_plans(session, who=who),
         planner=workflow.is_planner(who),
         status_labels=STATUS_LABELS,
         error=error,
@@ -320,23 +320,58 @@ async def routes_create(
     return RedirectResponse(f"/planering/rutter/{plan.id}", status_code=303)
 
 
-def _route_view(plan: RoutePlan) -> dict[str, Any]:
+def _route_view(plan: RoutePlan, who: Principal) -> dict[str, Any]:
     staff = {s["id"]: s for s in plan.request.get("staff", [])}
     visits = {v["id"]: v for v in plan.request.get("visits", [])}
+    planner = workflow.is_planner(who)
     return {
         "plan": plan,
         "staff": staff,
         "visits": visits,
-        "result": plan.plan or {},
-        "status_label": STATUS_LABELS.get(plan.status, plan.status),
+        "result": workflow.shown_routes(plan, who),
+        "planner": planner,
+        "status_label": STATUS_LABELS.get(plan.status, plan.status) if planner else STATUS_LABELS["publicerad"],
     }
 
 
 @router.get("/planering/rutter/{route_id}", include_in_schema=False)
-def routes_page(request: Request, session: DbSession, who: Planner, route_id: int):
-    """The day plan: a timeline per staff member, unplanned visits with reasons, re-planning."""
+def routes_page(request: Request, session: DbSession, who: Caller, route_id: int, meddelande: str = ""):
+    """The day plan: a timeline per staff member, unplanned visits with reasons, approval, re-planning."""
     plan = workflow.get_route_plan(session, who=who, route_id=route_id)
-    return render(request, "planning/routes.html", **_route_view(plan))
+    if plan.status != PlanStatus.QUEUED.value:  # not logged again for every automatic refresh while computing
+        workflow.route_personal_data_read(session, who=who, plan=plan, via="webb")
+    return render(request, "planning/routes.html", message=meddelande, **_route_view(plan, who))
+
+
+@router.post("/planering/rutter/{route_id}/godkann", include_in_schema=False)
+def routes_approve(request: Request, session: DbSession, who: Planner, route_id: int):
+    """Approve the proposed routes as the logged-in planner (audited)."""
+    return _route_decision(request, session, who, route_id, workflow.approve_routes, "godkant")
+
+
+@router.post("/planering/rutter/{route_id}/publicera", include_in_schema=False)
+def routes_publish(request: Request, session: DbSession, who: Planner, route_id: int):
+    """Publish the approved routes to the staff (audited)."""
+    return _route_decision(request, session, who, route_id, workflow.publish_routes, "publicerat")
+
+
+def _route_decision(request: Request, session: Session, who: Principal, route_id: int, decide, message: str):  # type: ignore[no-untyped-def]
+    try:
+        decide(session, who=who, route_id=route_id)
+    except RadhusError as exc:
+        session.rollback()
+        plan = workflow.get_route_plan(session, who=who, route_id=route_id)
+        return render(
+            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan, who)
+        )
+    return RedirectResponse(f"/planering/rutter/{route_id}?meddelande={message}", status_code=303)
+
+
+@router.get("/planering/rutter/{route_id}/export/{fmt}", include_in_schema=False)
+def routes_export(session: DbSession, who: Caller, route_id: int, fmt: str, personal: str = ""):
+    """Download the day's routes as CSV, Excel or iCalendar (everyone, or one staff member)."""
+    data, name, media = workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=personal or None)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.post("/planering/rutter/{route_id}/handelse", include_in_schema=False)
@@ -381,7 +416,7 @@ def routes_event(
         session.rollback()
         plan = workflow.get_route_plan(session, who=who, route_id=route_id)
         return render(
-            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan)
+            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan, who)
         )
     session.commit()
     _wake(request)
@@ -535,11 +570,56 @@ def api_routes_create(request: Request, session: DbSession, who: Planner, body: 
     return {"id": plan.id, "job_id": job.id, "status": plan.status}
 
 
+def _route_json(plan: RoutePlan, who: Principal) -> dict[str, Any]:
+    planner = workflow.is_planner(who)
+    return {
+        "id": plan.id,
+        "unit": plan.unit,
+        "date": plan.date.isoformat(),
+        "status": plan.status if planner else PlanStatus.PUBLISHED.value,
+        "error": plan.error if planner else None,
+        "approved_by": plan.approved_by_name,
+        "approved_at": plan.approved_at.isoformat() if plan.approved_at else None,
+        "published_version": plan.published_version,
+        "published_at": plan.published_at.isoformat() if plan.published_at else None,
+        "plan": workflow.shown_routes(plan, who),
+    }
+
+
+@api.get("/planning/routes", summary="Home-care day plans of the caller's organisation")
+def api_route_list(session: DbSession, who: Caller) -> list[dict[str, Any]]:
+    """List day plans (planners see all, others only published ones)."""
+    return [
+        {"id": p.id, "unit": p.unit, "date": p.date.isoformat(), "status": p.status, "version": p.published_version}
+        for p in workflow.list_route_plans(session, who=who)
+    ]
+
+
 @api.get("/planning/routes/{route_id}", summary="One home-care day plan")
-def api_routes(session: DbSession, who: Planner, route_id: int) -> dict[str, Any]:
-    """The request, the planned routes and unplanned visits with reasons."""
+def api_routes(session: DbSession, who: Caller, route_id: int) -> dict[str, Any]:
+    """The planned routes and unplanned visits with reasons (planners: the proposal; others: the published routes)."""
     plan = workflow.get_route_plan(session, who=who, route_id=route_id)
-    return {"id": plan.id, "date": plan.date.isoformat(), "status": plan.status, "error": plan.error, "plan": plan.plan}
+    workflow.route_personal_data_read(session, who=who, plan=plan, via="api")
+    return _route_json(plan, who)
+
+
+@api.post("/planning/routes/{route_id}/approve", summary="Approve the proposed routes (planner; audited)")
+def api_routes_approve(session: DbSession, who: Planner, route_id: int) -> dict[str, Any]:
+    """Approve as the calling planner."""
+    return _route_json(workflow.approve_routes(session, who=who, route_id=route_id), who)
+
+
+@api.post("/planning/routes/{route_id}/publish", summary="Publish approved routes to the staff (audited)")
+def api_routes_publish(session: DbSession, who: Planner, route_id: int) -> dict[str, Any]:
+    """Publish; staff see the published routes until a re-planned proposal is approved and published."""
+    return _route_json(workflow.publish_routes(session, who=who, route_id=route_id), who)
+
+
+@api.get("/planning/routes/{route_id}/export/{fmt}", summary="Export the day's routes as csv, xlsx or ics")
+def api_routes_export(session: DbSession, who: Caller, route_id: int, fmt: str, staff: str = ""):
+    """Download the routes (ics: one staff member with ?staff=, or everyone)."""
+    data, name, media = workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=staff or None)
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @api.post("/planning/routes/{route_id}/replan", status_code=202, summary="Re-plan the day after an event")

@@ -63,7 +63,7 @@ class RosterPlan(OrgScoped, Timestamps, Base):
 
 
 class RoutePlan(OrgScoped, Timestamps, Base):
-    """A home-care day plan: the request (staff, visits, travel) and the planned routes."""
+    """A home-care day plan: the request (staff, visits, travel), the proposed routes, approval and publication."""
 
     __tablename__ = "planning_routes"
 
@@ -76,4 +76,10 @@ class RoutePlan(OrgScoped, Timestamps, Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(20), default=PlanStatus.QUEUED.value, index=True)
     created_by_name: Mapped[str] = mapped_column(String(200), default="")
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    approved_by_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
+    published_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # bumped per publication
+    published_plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)  # what the staff see
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -20,7 +20,7 @@ from radhus.core.audit import AuditKind
 from radhus.core.auth import Principal, Role
 from radhus.core.db import utcnow
 from radhus.core.errors import Conflict, InvalidInput, NotFound
-from radhus.planning.export import roster_csv, roster_ics, roster_xlsx
+from radhus.planning.export import roster_csv, roster_ics, roster_xlsx, routes_csv, routes_ics, routes_xlsx
 from radhus.planning.models import RosterInput, load_roster_input
 from radhus.planning.replan import open_shift_candidates
 from radhus.planning.roster import report
@@ -413,15 +413,113 @@ def create_route_plan(
 
 
 def list_route_plans(session: Session, *, who: Principal) -> list[RoutePlan]:
+    """The organisation's day plans, newest first (only published ones for non-planners)."""
     stmt = select(RoutePlan).where(RoutePlan.org_id == who.org_id).order_by(RoutePlan.id.desc())
+    if not is_planner(who):
+        stmt = stmt.where(RoutePlan.published_version > 0)
     return list(session.scalars(stmt))
 
 
 def get_route_plan(session: Session, *, who: Principal, route_id: int) -> RoutePlan:
+    """One day plan of the caller's organisation; non-planners see only day plans published at least once."""
     plan = session.get(RoutePlan, route_id)
     if plan is None or plan.org_id != who.org_id:
         raise NotFound(ROUTE_NOT_FOUND)
+    if not is_planner(who) and not plan.published_plan:
+        raise NotFound(ROUTE_NOT_FOUND)
     return plan
+
+
+def shown_routes(plan: RoutePlan, who: Principal) -> dict[str, Any]:
+    """The routes a caller sees: the working proposal for planners, the published routes for everyone else."""
+    return (plan.plan if is_planner(who) else plan.published_plan) or {}
+
+
+def approve_routes(session: Session, *, who: Principal, route_id: int) -> RoutePlan:
+    """A named planner approves the proposed routes (AI proposes, a person decides; audited as an approval)."""
+    require_planner(who)
+    plan = get_route_plan(session, who=who, route_id=route_id)
+    if plan.status != PlanStatus.DRAFT.value or not plan.plan:
+        raise Conflict("Bara ett färdigt ruttförslag som inte redan är godkänt kan godkännas.")
+    plan.status = PlanStatus.APPROVED.value
+    plan.approved_by, plan.approved_by_name = who.user_id, who.display_name or who.username
+    plan.approved_at = utcnow()
+    audit.append(
+        session,
+        kind=AuditKind.APPROVAL,
+        action="planning.routes.approve",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function="planning.homecare_routes",
+        detail={"route_id": plan.id, "date": plan.date.isoformat(), "unplanned": len(plan.plan.get("unplanned", []))},
+    )
+    session.flush()
+    return plan
+
+
+def publish_routes(session: Session, *, who: Principal, route_id: int) -> RoutePlan:
+    """Publish approved routes to the staff (audited); a later re-plan makes a new draft to approve again."""
+    require_planner(who)
+    plan = get_route_plan(session, who=who, route_id=route_id)
+    if plan.status != PlanStatus.APPROVED.value:
+        raise Conflict("Rutterna måste godkännas av en planerare innan de publiceras.")
+    plan.status = PlanStatus.PUBLISHED.value
+    plan.published_plan = plan.plan
+    plan.published_version += 1
+    plan.published_at = utcnow()
+    audit.append(
+        session,
+        kind=AuditKind.APPROVAL,
+        action="planning.routes.publish",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function="planning.homecare_routes",
+        detail={"route_id": plan.id, "version": plan.published_version},
+    )
+    session.flush()
+    return plan
+
+
+def route_personal_data_read(session: Session, *, who: Principal, plan: RoutePlan, via: str) -> None:
+    """Showing clients' visits and staff routes is a personal-data read."""
+    audit.append(
+        session,
+        kind=AuditKind.PERSONAL_DATA_READ,
+        action="planning.routes.view",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        detail={"route_id": plan.id, "via": via},
+    )
+
+
+def export_routes(
+    session: Session, *, who: Principal, route_id: int, fmt: str, staff: str | None = None
+) -> tuple[bytes, str, str]:
+    """(content, file name, media type) of the day's routes as CSV, Excel or iCalendar (one staff member, or all)."""
+    if fmt not in EXPORTS:
+        raise InvalidInput("Okänt exportformat – välj csv, xlsx eller ics.")
+    plan = get_route_plan(session, who=who, route_id=route_id)
+    routes = shown_routes(plan, who)
+    if not routes.get("routes"):
+        raise Conflict("Dagsplanen har inga rutter ännu.")
+    people = {s["id"]: s for s in plan.request.get("staff", [])}
+    media, suffix = EXPORTS[fmt]
+    name = f"rutter-{plan.date.isoformat()}-{plan.id}.{suffix}"
+    if fmt == "csv":
+        return routes_csv(routes, people).encode("utf-8"), name, media
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory(prefix="radhus-rutter-") as folder:
+            path = Path(folder) / name
+            routes_xlsx(routes, people, path)
+            return path.read_bytes(), name, media
+    if staff and staff not in routes["routes"]:
+        raise InvalidInput("Okänd personal i dagsplanen.")
+    chosen = [staff] if staff else list(routes["routes"])
+    text = routes_ics(routes, people, plan.date, chosen, unit=plan.unit or "Hemtjänst")
+    return text.encode("utf-8"), name if not staff else f"rutter-{plan.date.isoformat()}-{staff}.ics", media
 
 
 def request_route_replan(session: Session, *, who: Principal, route_id: int, event: dict[str, Any]) -> jobs.Job:
