@@ -11,7 +11,7 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radhus import __version__
-from radhus.catalog import ROUTER_MODULES, installed, job_handlers, load_all_models, nav_sections
+from radhus.catalog import ROUTER_MODULES, installed, job_handlers, load_all_models, nav_sections, periodic_jobs
 from radhus.core.db import make_engine, make_session_factory, migrate
 from radhus.core.errors import RadhusError
 from radhus.core.jobs import Worker
@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True,
     ctx = AppContext(settings=settings, session_factory=factory)
     ctx.job_handlers = job_handlers(ctx)
     if start_worker and settings.embedded_worker:
-        ctx.worker = Worker(factory, ctx.job_handlers, backoff_seconds=settings.job_backoff_seconds)
+        ctx.worker = Worker(
+            factory, ctx.job_handlers, backoff_seconds=settings.job_backoff_seconds, periodic=periodic_jobs()
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]

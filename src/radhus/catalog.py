@@ -8,6 +8,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from radhus.core.jobs import PeriodicJob
 from radhus.core.register import AIFunctionSpec
 
 # Modules whose SQLAlchemy tables belong to the schema.
@@ -39,7 +40,8 @@ ROUTER_MODULES = [
     "radhus.core.routes",
 ]
 
-# Each module exposes `handlers(ctx) -> dict[str, Handler]` for background jobs.
+# Each module exposes `handlers(ctx) -> dict[str, Handler]` for background jobs, and optionally
+# `PERIODIC: list[PeriodicJob]`, job kinds the worker enqueues by itself for every organisation at an interval.
 JOB_MODULES = [
     "radhus.knowledge.jobs",
     "radhus.notes.jobs",
@@ -84,6 +86,11 @@ def job_handlers(ctx: Any) -> dict:
     for module in installed(JOB_MODULES):
         handlers.update(module.handlers(ctx))
     return handlers
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    """The periodic jobs the installed domains declare (e.g. daily retention of recorded audio)."""
+    return [job for module in installed(JOB_MODULES) for job in getattr(module, "PERIODIC", [])]
 
 
 CORE_NAV = [

@@ -2,6 +2,7 @@
 resuming from its stored state and drafting the note."""
 
 import datetime as dt
+import time
 
 import pytest
 from sqlalchemy import select
@@ -93,3 +94,78 @@ def test_transcription_job_resumes_from_stored_state_and_drafts(settings, sessio
         calls = session.scalars(select(AuditRecord).where(AuditRecord.function == "notes.transcribe")).all()
         assert calls and calls[0].provider == "faster-whisper"
         assert session.get(jobs.Job, job.id).progress > 0
+
+
+def test_embedded_worker_runs_retention_daily_by_itself(settings, session_factory, two_orgs, tmp_path):
+    """No command needed: the web process's worker finds the daily retention due, runs it for every organisation,
+    and audio past its time is gone; fresh audio stays."""
+    from fastapi.testclient import TestClient
+
+    from radhus.app import create_app
+    from radhus.catalog import periodic_jobs
+
+    assert ("notes.retention", dt.timedelta(days=1)) in {(p.kind, p.every) for p in periodic_jobs()}
+    with transaction(session_factory) as session:
+        _, _, old = _upload(session, settings, tmp_path, "medarbetare@alfakommun", "gammal.wav")
+        _, _, fresh = _upload(session, settings, tmp_path, "medarbetare@betakommun", "ny.wav")
+        old.delete_after = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        old_path, fresh_path = settings.data_dir / old.path, settings.data_dir / fresh.path
+        old_id = old.id
+        session.execute(jobs.Job.__table__.delete())  # no transcription jobs: only what the worker schedules
+    app = create_app(settings.model_copy(update={"embedded_worker": True}))
+    with TestClient(app):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _retention_done(session_factory) < 2:
+            time.sleep(0.1)
+    assert _retention_done(session_factory) == 2  # one run per organisation, not more
+    assert not old_path.exists() and fresh_path.exists()
+    with session_factory() as session:
+        assert session.get(Recording, old_id).status == "raderad"
+        results = session.scalars(select(jobs.Job.result).where(jobs.Job.kind == "notes.retention")).all()
+        assert sorted(len(r["deleted"]) for r in results) == [0, 1]
+
+
+def _retention_done(session_factory) -> int:  # type: ignore[no-untyped-def]
+    with session_factory() as session:
+        return len(
+            session.scalars(
+                select(jobs.Job).where(jobs.Job.kind == "notes.retention", jobs.Job.status == jobs.JobStatus.DONE)
+            ).all()
+        )
+
+
+def test_worker_command_once_applies_retention(settings, session_factory, two_orgs, tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from radhus.cli import app as cli_app
+
+    with transaction(session_factory) as session:
+        _, _, old = _upload(session, settings, tmp_path, "medarbetare@alfakommun", "gammal.wav")
+        old.delete_after = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+        old_path = settings.data_dir / old.path
+        session.execute(jobs.Job.__table__.delete())
+    monkeypatch.setenv("RADHUS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("RADHUS_DATA_DIR", str(settings.data_dir))
+    monkeypatch.delenv("RADHUS_CONFIG", raising=False)
+    result = CliRunner().invoke(cli_app, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "2 jobb kördes" in result.output and not old_path.exists()
+    again = CliRunner().invoke(cli_app, ["worker", "--once"])  # not due again until tomorrow
+    assert again.exit_code == 0 and "0 jobb kördes" in again.output
+
+
+def test_approval_on_the_page_deletes_the_audio_at_once(settings, session_factory, two_orgs, tmp_path, client):
+    from tests.conftest import login
+
+    with transaction(session_factory) as session:
+        _, loaded, recording = _upload(session, settings, tmp_path, "medarbetare@alfakommun")
+        note_id, path, recording_id = loaded.row.id, settings.data_dir / recording.path, recording.id
+    assert path.exists()
+    csrf = login(client, "granskare@alfakommun")
+    response = client.post(f"/anteckningar/{note_id}/godkann", headers={"X-CSRF-Token": csrf}, follow_redirects=False)
+    assert response.status_code == 303
+    assert not path.exists()
+    with session_factory() as session:
+        row = session.get(Recording, recording_id)
+        assert row.status == "raderad" and row.deleted_at is not None
+    assert client.get(f"/anteckningar/{note_id}/ljud").status_code == 404

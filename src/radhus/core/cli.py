@@ -117,15 +117,20 @@ def _install_demo(current) -> None:  # type: ignore[no-untyped-def]
 def worker(once: Annotated[bool, typer.Option(help="Kör väntande jobb och avsluta.")] = False) -> None:
     """Kör bakgrundsjobb i en egen process (när webbprocessen inte gör det)."""
     from radhus.app import create_app
+    from radhus.catalog import periodic_jobs
 
     current = settings()
     ctx = create_app(current, start_worker=False).state.ctx
+    periodic = [p for p in periodic_jobs() if p.kind in ctx.job_handlers]
     if once:
+        jobs.enqueue_due_periodic(ctx.session_factory, periodic)
         ran = jobs.run_until_idle(ctx.session_factory, ctx.job_handlers, backoff_seconds=current.job_backoff_seconds)
         typer.echo(f"{ran} jobb kördes.")
         return
     typer.echo("Jobbarbetaren körs (stoppa med Ctrl+C).")
-    jobs.Worker(ctx.session_factory, ctx.job_handlers, backoff_seconds=current.job_backoff_seconds).run_forever()
+    jobs.Worker(
+        ctx.session_factory, ctx.job_handlers, backoff_seconds=current.job_backoff_seconds, periodic=periodic
+    ).run_forever()
 
 
 @config_app.command("show")

@@ -1,19 +1,23 @@
-"""Background jobs: persisted state, retries with backoff, cancellation and progress.
+"""Background jobs: persisted state, retries with backoff, cancellation, progress and periodic jobs.
 
 The embedded worker is a thread in the web process. `radhus worker` runs the same loop as its own process;
 on PostgreSQL several workers claim jobs safely with SKIP LOCKED, which is the seam a broker can take over.
+Periodic jobs (declared by a domain's jobs module as `PERIODIC`) are enqueued by whichever worker first finds
+one due: a compare-and-set on its row in `job_schedule` lets exactly one worker win each run.
 """
 
 import datetime as dt
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from radhus.core.db import Base, OrgScoped, Timestamps, UTCDateTime, utcnow
@@ -59,6 +63,27 @@ class Job(OrgScoped, Timestamps, Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+
+
+class JobSchedule(OrgScoped, Base):
+    """When a periodic job is next due for an organisation, and the job last enqueued for it."""
+
+    __tablename__ = "job_schedule"
+    __table_args__ = (UniqueConstraint("org_id", "kind", name="uq_job_schedule_org_id_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    next_run_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    last_job_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job kind that runs by itself for every organisation, once per `every`."""
+
+    kind: str
+    every: dt.timedelta
+    title: str
 
 
 class JobCancelled(Exception):
@@ -219,8 +244,91 @@ def run_until_idle(
     return ran
 
 
+def enqueue_due_periodic(
+    factory: sessionmaker[Session], periodic: list[PeriodicJob], *, now: dt.datetime | None = None
+) -> list[int]:
+    """Enqueue each periodic job that is due, once per organisation, even when several workers do this at the
+    same moment; returns the new jobs' ids. A new organisation or kind is due at once."""
+    if not periodic:
+        return []
+    now = now or utcnow()
+    by_kind = {p.kind: p for p in periodic}
+    _add_missing_schedules(factory, list(by_kind), now=now)
+    with factory() as session:
+        due = [
+            (row.id, row.org_id, row.kind, row.next_run_at)
+            for row in session.scalars(
+                select(JobSchedule).where(JobSchedule.kind.in_(by_kind), JobSchedule.next_run_at <= now)
+            )
+        ]
+    created = []
+    for schedule_id, org_id, kind, seen in due:
+        job_id = _claim_periodic(factory, schedule_id, org_id, by_kind[kind], seen=seen, now=now)
+        if job_id is not None:
+            created.append(job_id)
+    return created
+
+
+def _add_missing_schedules(factory: sessionmaker[Session], kinds: list[str], *, now: dt.datetime) -> None:
+    from radhus.core.orgs import Organisation
+
+    with factory() as session:
+        present = {(org_id, kind) for org_id, kind in session.execute(select(JobSchedule.org_id, JobSchedule.kind))}
+        org_ids = list(session.scalars(select(Organisation.id)))
+        missing = [(org_id, kind) for org_id in org_ids for kind in kinds if (org_id, kind) not in present]
+        if not missing:
+            return
+        for org_id, kind in missing:
+            session.add(JobSchedule(org_id=org_id, kind=kind, next_run_at=now))
+        try:
+            session.commit()
+        except (IntegrityError, OperationalError):  # another worker added them meanwhile
+            session.rollback()
+
+
+def _claim_periodic(
+    factory: sessionmaker[Session],
+    schedule_id: int,
+    org_id: int,
+    job: PeriodicJob,
+    *,
+    seen: dt.datetime,
+    now: dt.datetime,
+) -> int | None:
+    """Move the schedule on only if it still holds the time this worker saw (compare-and-set), and enqueue the job
+    in the same transaction; None when another worker got there first."""
+    with factory() as session:
+        try:
+            moved = session.execute(
+                update(JobSchedule)
+                .where(JobSchedule.id == schedule_id, JobSchedule.next_run_at == seen)
+                .values(next_run_at=now + job.every)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                return None
+            waiting = session.scalar(
+                select(Job.id).where(
+                    Job.org_id == org_id,
+                    Job.kind == job.kind,
+                    Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]),
+                )
+            )
+            if waiting is not None:  # the last run has not even started: one in the queue is enough
+                session.commit()
+                return None
+            created = enqueue(session, org_id=org_id, kind=job.kind, title=job.title, payload={"periodic": True})
+            session.execute(update(JobSchedule).where(JobSchedule.id == schedule_id).values(last_job_id=created.id))
+            session.commit()
+            return created.id
+        except OperationalError:  # SQLite: another worker wrote first; its run counts
+            session.rollback()
+            return None
+
+
 class Worker:
-    """A polling worker loop, in a thread (embedded) or as the main loop of `radhus worker`."""
+    """A polling worker loop, in a thread (embedded) or as the main loop of `radhus worker`; it also enqueues
+    the periodic jobs when they are due (checked every `schedule_seconds`)."""
 
     def __init__(
         self,
@@ -229,9 +337,14 @@ class Worker:
         *,
         backoff_seconds: float,
         poll_seconds: float = 0.5,
+        periodic: list[PeriodicJob] | None = None,
+        schedule_seconds: float = 60.0,
     ) -> None:
         self.factory, self.handlers = factory, handlers
         self.backoff_seconds, self.poll_seconds = backoff_seconds, poll_seconds
+        self.periodic = [p for p in periodic or [] if p.kind in handlers]
+        self.schedule_seconds = schedule_seconds
+        self._next_schedule_check = 0.0
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -239,9 +352,16 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    def _enqueue_periodic(self) -> None:
+        if not self.periodic or time.monotonic() < self._next_schedule_check:
+            return
+        self._next_schedule_check = time.monotonic() + self.schedule_seconds
+        enqueue_due_periodic(self.factory, self.periodic)
+
     def run_forever(self) -> None:
         while not self._stop.is_set():
             try:
+                self._enqueue_periodic()
                 busy = run_one(self.factory, self.handlers, backoff_seconds=self.backoff_seconds)
             except Exception:  # the database may be briefly unreachable; keep the worker alive
                 log.exception("job worker error")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from radhus.core import audit
 from radhus.core.audit import AuditKind
 from radhus.core.auth import Principal, User, principal_for
 from radhus.core.errors import InvalidInput, RadhusError
-from radhus.core.jobs import JobCancelled, JobContext, PermanentJobError
+from radhus.core.jobs import JobCancelled, JobContext, PeriodicJob, PermanentJobError
 from radhus.core.privacy import redact
 from radhus.notes import diarise, workflow
 from radhus.notes.service import decrypted_audio, transcribe_recording
@@ -22,6 +23,10 @@ from radhus.notes.transcribe import MODEL_DIR_SETTING, ChunkTranscriber, Transcr
 
 log = logging.getLogger(__name__)
 DIARISATION_SHARE = 0.1  # of the job's progress bar: decoding the audio again is fast next to transcription
+
+# Audio past its retention time (notes_retention_days) or of an approved note is deleted by this daily job too,
+# not only when someone runs `radhus notes retention`.
+PERIODIC = [PeriodicJob(kind="notes.retention", every=dt.timedelta(days=1), title="Gallring av inspelat ljud")]
 
 NO_MODEL = (
     "Ingen taltolkningsmodell är konfigurerad, så inspelningen kan inte transkriberas. Ange mappen med en "
