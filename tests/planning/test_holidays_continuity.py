@@ -54,7 +54,7 @@ def easter_unit(**over) -> dict:
         "unit": "Påskavdelningen",
         "start_date": "2027-03-22",
         "weeks": 2,
-        "shift_types": SHIFTS,
+        "shift_types": [dict(s) for s in SHIFTS],
         "employees": [
             {"id": "a", "name": "Anna", "competences": ["sjuksköterska"], "night_worker": True},
             {"id": "b", "name": "Bo", "competences": ["undersköterska"]},
@@ -175,3 +175,37 @@ def test_recipient_references_are_checked():
                                          demand=[{"shift": "D", "minimum": 1}]))  # fmt: skip
     with pytest.raises(InvalidInput, match="okänd ordinarie personal 'zz'"):
         load_roster_input(recipient_unit(recipients=[{"id": "kalle", "preferred_staff": ["zz"]}]))
+
+
+def test_shift_competence_is_a_hard_rule():
+    data = easter_unit()
+    data["shift_types"][2]["competence"] = "sjuksköterska"  # nights need a nurse: only Anna
+    data["weeks"] = 1
+    inp = load_roster_input(data)
+    roster = {"a": [""] * 7, "b": ["N"] + [""] * 6, "c": [""] * 7}
+    messages = [v.message for v in check_roster_rules(inp, roster) if v.rule == "behorighet"]
+    assert messages == ["Bo saknar kompetensen sjuksköterska som nattpasset kräver"]
+    result = solve_roster(inp, time_limit=10)
+    assert all(s != "N" for e in ("b", "c") for s in result.roster[e])
+
+
+def test_availability_and_contradictory_or_empty_demand():
+    data = easter_unit()
+    data["employees"][1]["available_weekdays"] = [0, 1, 2]  # Bo works Monday-Wednesday only
+    inp = load_roster_input(data)
+    result = solve_roster(inp, time_limit=10)
+    assert all(not s or inp.date_of(d).weekday() <= 2 for d, s in enumerate(result.roster["b"]))
+    assert target_minutes(inp, "b") == target_minutes(load_roster_input(easter_unit()), "b")  # hours unchanged
+    everyone_away = easter_unit(absences=[{"employee": e, "first_day": 0, "last_day": 13} for e in "abc"])
+    with pytest.raises(InvalidInput, match="ingen i personalen är tillgänglig"):
+        load_roster_input(everyone_away)
+    one_away = easter_unit(absences=[{"employee": "c", "first_day": 0, "last_day": 13}])
+    result = solve_roster(load_roster_input(one_away), time_limit=10)
+    assert "Cia är inte tillgänglig någon dag under perioden och har inga pass." in result.explanations
+    contradictory = easter_unit(demand=[{"shift": "D", "minimum": 1}, {"shift": "D", "minimum": 2, "weekdays": [0]}])
+    with pytest.raises(InvalidInput, match="motstridigt behov: pass D 22/3"):
+        load_roster_input(contradictory)
+    with pytest.raises(InvalidInput, match="inget behov faller inom perioden"):
+        load_roster_input(easter_unit(demand=[{"shift": "D", "minimum": 1, "days": [40]}]))
+    with pytest.raises(InvalidInput, match="veckodagar anges 0–6"):
+        load_roster_input(easter_unit(demand=[{"shift": "D", "minimum": 1, "weekdays": [7]}]))

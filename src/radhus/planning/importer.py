@@ -9,15 +9,24 @@ from radhus.core.errors import InvalidInput
 from radhus.planning.models import RosterInput, load_roster_input
 
 SHEETS = {
-    "Pass": ["id", "name", "start", "end", "break_minutes", "unpopular", "recipient"],
-    "Personal": ["id", "name", "employment_pct", "competences", "night_worker", "dygnsbryt", "rotating"],
+    "Pass": ["id", "name", "start", "end", "break_minutes", "unpopular", "recipient", "competence"],
+    "Personal": [
+        "id",
+        "name",
+        "employment_pct",
+        "competences",
+        "night_worker",
+        "dygnsbryt",
+        "rotating",
+        "available_weekdays",
+    ],
     "Behov": ["shift", "competence", "minimum", "ideal", "weekdays"],
     "Frånvaro": ["employee", "first_day", "last_day", "reason"],
     "Önskemål": ["employee", "day", "shift", "want", "weight"],
     "Låsta": ["employee", "day", "shift"],
     "Brukare": ["id", "name", "preferred_staff"],
 }
-LISTS = {"competences", "weekdays", "preferred_staff"}
+LISTS = {"competences", "weekdays", "preferred_staff", "available_weekdays"}
 KEYS = {
     "Pass": "shift_types",
     "Personal": "employees",
@@ -34,7 +43,7 @@ def _cell(column: str, value):
         return None
     if column in LISTS:
         items = [v.strip() for v in str(value).split(",") if v.strip()]
-        return [int(v) for v in items] if column == "weekdays" else items
+        return [int(v) for v in items] if column in ("weekdays", "available_weekdays") else items
     if column in ("night_worker", "want", "unpopular", "rotating"):
         return str(value).strip().lower() in ("ja", "1", "true", "x")
     if column in ("start", "end", "dygnsbryt") and hasattr(value, "strftime"):

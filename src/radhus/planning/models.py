@@ -27,6 +27,12 @@ def _minutes(value: str) -> int:
     return h * 60 + m
 
 
+def _weekdays(value: list[int] | None) -> list[int] | None:
+    if value is not None and any(not 0 <= d <= 6 for d in value):
+        raise ValueError("veckodagar anges 0–6 (0 = måndag, 6 = söndag)")
+    return value
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,6 +47,7 @@ class ShiftType(_Strict):
     break_minutes: int = Field(0, ge=0)
     unpopular: bool = False  # counted in the fairness figures (e.g. late evenings)
     recipient: str = ""  # care recipient or group (team) this shift serves, for continuity; empty = none
+    competence: str = ""  # only staff holding this competence may work the shift (e.g. sjuksköterska); empty = anyone
 
     @field_validator("start", "end")
     @classmethod
@@ -95,12 +102,18 @@ class Employee(_Strict):
     # (which shifts and days this person can be scheduled on), True/False = set by the employer.
     rotating: bool | None = None
     shifts: list[str] | None = None  # shift types this person may work (None = all)
+    available_weekdays: list[int] | None = None  # weekdays this person can work (0 = Monday; None = every day)
 
     @field_validator("dygnsbryt")
     @classmethod
     def _valid_time(cls, value: str) -> str:
         _minutes(value)
         return value
+
+    @field_validator("available_weekdays")
+    @classmethod
+    def _valid_weekdays(cls, value: list[int] | None) -> list[int] | None:
+        return _weekdays(value)
 
     @property
     def label(self) -> str:
@@ -120,6 +133,11 @@ class Demand(_Strict):
     ideal: int | None = Field(None, ge=0)
     weekdays: list[int] | None = None  # 0 = Monday; None = every day
     days: list[int] | None = None  # explicit day indexes; overrides weekdays
+
+    @field_validator("weekdays")
+    @classmethod
+    def _valid_weekdays(cls, value: list[int] | None) -> list[int] | None:
+        return _weekdays(value)
 
     @model_validator(mode="after")
     def _ideal_at_least_min(self) -> Demand:
@@ -266,6 +284,23 @@ class RosterInput(_Strict):
         holidays = self.holidays() if self.rules.holiday_demand_like_sunday else {}
         return [d for d in range(self.days) if (6 if d in holidays else self.date_of(d).weekday()) in weekdays]
 
+    def days_off(self, employee_id: str, *, unavailable: bool = True) -> dict[int, str]:
+        """Day -> reason for every day an employee cannot work: absences and, with `unavailable`, the weekdays
+        outside the person's availability (those do not lower the target hours; absences do)."""
+        out: dict[int, str] = {}
+        if unavailable:
+            weekdays = self.employee(employee_id).available_weekdays
+            if weekdays is not None:
+                for d in range(self.days):
+                    if self.date_of(d).weekday() not in weekdays:
+                        out[d] = "inte tillgänglig den veckodagen"
+        for a in self.absences:
+            if a.employee == employee_id:
+                last = a.first_day if a.last_day is None else a.last_day
+                for d in range(a.first_day, min(last, self.days - 1) + 1):
+                    out[d] = a.reason
+        return out
+
     def recipient(self, recipient_id: str) -> Recipient | None:
         return next((r for r in self.recipients if r.id == recipient_id), None)
 
@@ -288,6 +323,11 @@ class RosterInput(_Strict):
         for d in self.demand:
             if d.shift not in shift_ids:
                 raise ValueError(f"behov för okänd passtyp '{d.shift}'")
+        self._check_demand_days()
+        if all(len(self.days_off(e.id)) == self.days for e in self.employees):
+            raise ValueError(
+                "ingen i personalen är tillgänglig någon dag under perioden (frånvaro eller tillgängliga veckodagar)"
+            )
         people: list[Absence | Wish | Pin] = [*self.absences, *self.wishes, *self.pins]
         for item in people:
             if item.employee not in emp_ids:
@@ -303,6 +343,26 @@ class RosterInput(_Strict):
                 if s not in shift_ids:
                     raise ValueError(f"{e.id} har okänd passtyp '{s}'")
         self._check_recipients(set(emp_ids))
+
+    def _check_demand_days(self) -> None:
+        """Demand that falls outside the period is empty; two lines giving one day and shift different numbers
+        contradict each other."""
+        seen: dict[tuple[int, str, str], tuple[int, int]] = {}
+        total = 0
+        for dem in self.demand:
+            values = (dem.minimum, dem.ideal if dem.ideal is not None else dem.minimum)
+            for day in self.demand_days(dem):
+                total += max(values)
+                key = (day, dem.shift, dem.competence)
+                if key in seen and seen[key] != values:
+                    comp = f" ({dem.competence})" if dem.competence else ""
+                    raise ValueError(
+                        f"motstridigt behov: pass {dem.shift}{comp} {self.day_label(day)} anges både som "
+                        f"minimum/önskat {seen[key][0]}/{seen[key][1]} och {values[0]}/{values[1]}; ange det en gång"
+                    )
+                seen[key] = values
+        if total == 0:
+            raise ValueError("bemanningsbehovet är tomt: inget behov faller inom perioden")
 
     def _check_recipients(self, emp_ids: set[str]) -> None:
         recipient_ids = [r.id for r in self.recipients]

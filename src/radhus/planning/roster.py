@@ -99,7 +99,11 @@ class RosterModel:
     def _variables(self) -> None:
         inp = self.inp
         for e, emp in enumerate(inp.employees):
-            allowed = [s.id for s in inp.shift_types if emp.shifts is None or s.id in emp.shifts]
+            allowed = [
+                s.id
+                for s in inp.shift_types
+                if (emp.shifts is None or s.id in emp.shifts) and (not s.competence or s.competence in emp.competences)
+            ]
             for d in range(inp.days):
                 cell = [self.m.new_bool_var(f"x{e}_{d}_{s}") for s in allowed]
                 for sid, var in zip(allowed, cell, strict=True):
@@ -574,6 +578,9 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
             f"Önskemål ej uppfyllt: {inp.employee(wish.employee).label} {verb} {what} {inp.day_label(wish.day)}."
         )
     pct = round(100.0 * granted / len(inp.wishes), 1) if inp.wishes else 100.0
+    for emp in inp.employees:
+        if len(absent_days(inp, emp.id)) == inp.days:
+            explanations.append(f"{emp.label} är inte tillgänglig någon dag under perioden och har inga pass.")
     continuity = recipient_continuity(inp, roster)
     explanations += [c["explanation"] for c in continuity if c["explanation"]]
     return RosterResult(

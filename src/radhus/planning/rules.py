@@ -25,20 +25,16 @@ class Violation:
     hard: bool = True
 
 
-def absent_days(inp: RosterInput, employee_id: str) -> dict[int, str]:
-    """Day -> reason for every absent day of an employee."""
-    out: dict[int, str] = {}
-    for a in inp.absences:
-        if a.employee == employee_id:
-            last = a.first_day if a.last_day is None else a.last_day
-            for d in range(a.first_day, min(last, inp.days - 1) + 1):
-                out[d] = a.reason
-    return out
+def absent_days(inp: RosterInput, employee_id: str, *, unavailable: bool = True) -> dict[int, str]:
+    """Day -> reason for every day an employee cannot work (absences, and weekdays outside the availability)."""
+    return inp.days_off(employee_id, unavailable=unavailable)
 
 
 def may_work(inp: RosterInput, emp: Employee, shift: ShiftType) -> bool:
     """Whether the rules and the employee's allowed shift types let this person work the shift at all."""
     if emp.shifts is not None and shift.id not in emp.shifts:
+        return False
+    if shift.competence and shift.competence not in emp.competences:
         return False
     return not (shift.is_night and inp.rules.nights_only_night_workers and not emp.night_worker)
 
@@ -82,7 +78,7 @@ def target_minutes(inp: RosterInput, employee_id: str) -> int:
     emp = inp.employee(employee_id)
     norm = inp.rules.rotating_hours if uses_rotating_norm(inp, employee_id) else inp.rules.full_time_hours
     weeks = inp.weeks - (len(weekday_holidays(inp)) / 5 if inp.rules.holidays_shorten_hours else 0)
-    present = inp.days - len(absent_days(inp, employee_id))
+    present = inp.days - len(absent_days(inp, employee_id, unavailable=False))
     return round(norm * 60 * emp.employment_pct / 100 * weeks * present / inp.days)
 
 
@@ -153,6 +149,9 @@ def _day_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]
             out.append(Violation("franvaro", emp_id, d, f"{emp.label} är frånvarande {inp.day_label(d)} ({absent[d]})"))
         if emp.shifts is not None and sid not in emp.shifts:
             out.append(Violation("behorighet", emp_id, d, f"{emp.label} får inte arbeta {s.label}"))
+        if s.competence and s.competence not in emp.competences:
+            msg = f"{emp.label} saknar kompetensen {s.competence} som {shift_noun(s.label)} kräver"
+            out.append(Violation("behorighet", emp_id, d, msg))
         if s.length_min > rules.max_shift_hours * 60:
             out.append(Violation("passlangd", emp_id, d, f"{s.label} är längre än {rules.max_shift_hours:g} h"))
         if s.is_night and rules.nights_only_night_workers and not emp.night_worker:
