@@ -6,6 +6,7 @@ that organisation only, so another organisation's collection answers "Samlingen 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from radhus.knowledge.answer import answer_question
 from radhus.knowledge.evaluation import evaluate, load_qa
 from radhus.knowledge.tables import Document
 from radhus.web.deps import AppContext
+
+INGEST_WAIT_S = 3600.0
 
 
 def _context() -> AppContext:
@@ -50,7 +53,7 @@ def ingest(
         with transaction(ctx.session_factory) as session:
             _, who = cli_support.cli_principal(session, org_slug=org)
             target = platform.ensure_collection(session, who, name=collection, data_class=data_class)
-            ids = []
+            ids, job_id = [], None
             for path in service.expand_paths(paths):
                 try:
                     document = platform.add_local_file(session, who, settings=ctx.settings, collection=target,
@@ -59,11 +62,13 @@ def ingest(
                 except InvalidInput as exc:
                     unreadable.append((str(path), exc.message))
             if ids:
-                jobs.enqueue(session, org_id=who.org_id, kind=knowledge_jobs.INGEST, user_id=who.user_id,
-                             title=f"Läs in {len(ids)} dokument i {target.name}",
-                             payload={"document_ids": ids})  # fmt: skip
+                job_id = jobs.enqueue(session, org_id=who.org_id, kind=knowledge_jobs.INGEST, user_id=who.user_id,
+                                      title=f"Läs in {len(ids)} dokument i {target.name}",
+                                      payload={"document_ids": ids}).id  # fmt: skip
             collection_id, collection_name = target.id, target.name
         jobs.run_until_idle(ctx.session_factory, knowledge_jobs.handlers(ctx), backoff_seconds=0)
+        if job_id is not None:
+            _wait_for_job(ctx, job_id)
         with ctx.session_factory() as session:
             rows = list(session.scalars(select(Document).where(Document.id.in_(ids)).order_by(Document.id)))
             results: list[dict[str, Any]] = [
@@ -196,6 +201,21 @@ def eval_command(
         if key in report:
             typer.echo(f"{key}: {report[key]:.3f}")
     typer.echo(f"frågor: {report['questions']}, besvarbara: {report['answerable']}")
+
+
+def _wait_for_job(ctx: AppContext, job_id: int, *, timeout_s: float = INGEST_WAIT_S) -> None:
+    """Wait until the job has finished: a running `radhus serve` or `radhus worker` may have claimed it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with ctx.session_factory() as session:
+            job = session.get(jobs.Job, job_id)
+            if job is None or job.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED, jobs.JobStatus.CANCELLED):
+                return
+        jobs.run_until_idle(ctx.session_factory, knowledge_jobs.handlers(ctx), backoff_seconds=0)
+        time.sleep(0.2)
+    raise InvalidInput(
+        f"Inläsningsjobbet {job_id} blev inte klart inom {int(timeout_s)} sekunder; följ det på sidan Jobb."
+    )
 
 
 def _questions(question: str | None, batch: Path | None) -> list[dict]:

@@ -63,10 +63,10 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
         return {"indexed": len(ids)}
 
     def embed(job: JobContext) -> dict:
-        index = store().index(org=platform.org_key(job.org_id))
         total = 0
         while True:
-            done = index.fill_vectors(limit=256)
+            with store().writing(org=platform.org_key(job.org_id)) as index:  # a batch at a time: others may write
+                done = index.fill_vectors(limit=256)
             total += done
             if done == 0:
                 break
@@ -84,11 +84,11 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
                                  max_depth=source.max_depth, max_pages=source.max_pages)  # fmt: skip
             state = {url: PageRecord(**record) for url, record in (source.state or {}).items()}
             collection_id, index_key = collection.id, collection.index_key
-        index = store().index(org=platform.org_key(job.org_id))
         indexed: list[tuple[str, ParsedDocument, service.FileResult]] = []
 
         def changed(url: str, parsed: ParsedDocument) -> None:
-            result = service.index_document(index=index, collection_id=index_key, document=parsed, source=url)
+            with store().writing(org=platform.org_key(job.org_id)) as index:
+                result = service.index_document(index=index, collection_id=index_key, document=parsed, source=url)
             indexed.append((url, parsed, result))
             job.progress(min(0.9, len(indexed) / max(config.max_pages, 1)), f"Indexerade {url[:200]}")
 

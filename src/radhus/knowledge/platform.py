@@ -293,7 +293,6 @@ def index_stored_document(
     *, store: service.KnowledgeStore, document: Document, collection: Collection, max_bytes: int
 ) -> None:
     """Parse and lexically index one queued document, updating its row (failed with the Swedish reason)."""
-    index = store.index(org=org_key(collection.org_id))
     try:
         data = Path(document.stored_path).read_bytes()
     except OSError:
@@ -302,11 +301,13 @@ def index_stored_document(
     try:
         parsed = parse_bytes(data, filename=document.source, max_bytes=max_bytes)
     except DocumentError as exc:
-        index.delete_document(document.index_id)
+        with store.writing(org=org_key(collection.org_id)) as index:
+            index.delete_document(document.index_id)
         document.status, document.error, document.chunks = "failed", exc.message, 0
         return
-    result = service.index_document(index=index, collection_id=collection.index_key, document=parsed,
-                                    source=document.source)  # fmt: skip
+    with store.writing(org=org_key(collection.org_id)) as index:
+        result = service.index_document(index=index, collection_id=collection.index_key, document=parsed,
+                                        source=document.source)  # fmt: skip
     document.status, document.error = "indexed", "; ".join(parsed.warnings)
     document.title, document.pages, document.chunks = parsed.title[:500], parsed.page_count, result.chunks
 
@@ -315,7 +316,8 @@ def delete_document(session: Session, who: Principal, *, store: service.Knowledg
     """Remove a document and all its passages at once (redaktör of the owning organisation)."""
     document, collection = get_document(session, who, document_id)
     get_collection(session, who, collection.id, manage=True)
-    store.index(org=org_key(collection.org_id)).delete_document(document.index_id)
+    with store.writing(org=org_key(collection.org_id)) as index:
+        index.delete_document(document.index_id)
     if document.stored_path:
         Path(document.stored_path).unlink(missing_ok=True)
     session.delete(document)
@@ -504,8 +506,19 @@ def highest_class(collections: Sequence[Collection]) -> DataClass:
     return max((DataClass(c.data_class) for c in collections), key=lambda d: d.rank, default=DataClass.INTERN)
 
 
-def chat_function(hub: Any, *, data_class: DataClass, provider: str | None, function: str) -> ChatFn | None:
-    """A chat function through the provider hub, or None when no chat model is configured (extractive)."""
+def chat_function(
+    hub: Any,
+    *,
+    data_class: DataClass,
+    provider: str | None,
+    function: str,
+    on_delta: Callable[[str], None] | None = None,
+) -> ChatFn | None:
+    """A chat function through the provider hub, or None when no chat model is configured (extractive).
+
+    With `on_delta`, the grounded answer (the one call that carries the system rules) is streamed and each piece
+    passed on as it arrives; other calls (rewriting a follow-up question) are not shown and not streamed.
+    """
     try:
         hub.resolve("chat", provider)
     except ProviderError as exc:
@@ -514,6 +527,13 @@ def chat_function(hub: Any, *, data_class: DataClass, provider: str | None, func
         raise
 
     def chat(messages: list[dict]) -> str:
+        if on_delta is not None and messages and messages[0].get("role") == "system":
+            parts = []
+            for chunk in hub.chat_stream(messages, data_class=data_class, provider=provider, function=function):
+                if chunk.delta:
+                    parts.append(chunk.delta)
+                    on_delta(chunk.delta)
+            return "".join(parts)
         return str(hub.chat(messages, data_class=data_class, provider=provider, function=function).text)
 
     return chat
@@ -539,8 +559,12 @@ def ask(
     provider: str | None = None,
     assistant: Assistant | None = None,
     history: Sequence[str] = (),
+    on_delta: Callable[[str], None] | None = None,
 ) -> AskResult:
-    """Answer from the collections (chat-grounded when a chat model is configured, else extractive), log, audit."""
+    """Answer from the collections (chat-grounded when a chat model is configured, else extractive), log, audit.
+
+    `on_delta` receives the chat model's answer piece by piece while it is written (not called when extractive).
+    """
     if not question.strip():
         raise InvalidInput("Skriv en fråga.")
     if len(question) > 4000:
@@ -548,7 +572,11 @@ def ask(
     function = f"assistant.{assistant.slug}" if assistant else "knowledge.answer"
     klass = highest_class(collections)
     provider = provider or (assistant.provider if assistant else None)
-    chat = chat_function(hub, data_class=klass, provider=provider, function=function) if hub is not None else None
+    chat = (
+        chat_function(hub, data_class=klass, provider=provider, function=function, on_delta=on_delta)
+        if hub is not None
+        else None
+    )
     keys = [c.index_key for c in collections]
     if chat is not None:  # the hub audits in its own transaction: release any write lock (SQLite) before it
         session.commit()

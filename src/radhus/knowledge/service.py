@@ -6,14 +6,18 @@ into the database. Every function takes its inputs as arguments (no global state
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from radhus.core.errors import InvalidInput, NotFound
 from radhus.core.privacy import DataClass
@@ -73,13 +77,44 @@ class IngestReport:
         return {**asdict(self), "failed": len(self.failed)}
 
 
+class SharedIndex(EmbeddedIndex):
+    """An embedded index that notices when another process (e.g. `radhus ingest` beside `radhus serve`) wrote.
+
+    SQLite's `PRAGMA data_version` changes on a connection only when *another* connection commits, so this
+    index's own writes never count as a change.
+    """
+
+    def _load(self) -> None:
+        self._seen_version = self._data_version()  # read before loading: a commit during the load is noticed
+        super()._load()
+
+    def _data_version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """Whether another connection has committed to the index since it was loaded."""
+        with self._lock:
+            return self._data_version() != self._seen_version
+
+    def _merged_postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
+        # A reloaded index knows every term ever stored, also those whose passages were all deleted since.
+        if term_id not in self._postings:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        return super()._merged_postings(term_id)
+
+
 class KnowledgeStore:
-    """File-based embedded store: `<data_dir>/knowledge/<org>/collections.json` and one search index per org."""
+    """File-based embedded store: `<data_dir>/knowledge/<org>/collections.json` and one search index per org.
+
+    Several processes may share a data directory (the web app, `radhus worker`, the command line). Writers hold
+    an exclusive file lock per organisation and reload the index first when another process changed it; readers
+    reload (under a shared lock) when they notice a change, so every process searches the current passages.
+    """
 
     def __init__(self, *, data_dir: Path | str, embedder: Embedder | None = None) -> None:
         self.root = Path(data_dir) / "knowledge"
         self.embedder = embedder
-        self._indexes: dict[str, EmbeddedIndex] = {}
+        self._indexes: dict[str, SharedIndex] = {}
         self._lock = threading.Lock()  # web requests and the job worker share one index per organisation
 
     def _org_dir(self, org: str) -> Path:
@@ -99,18 +134,53 @@ class KnowledgeStore:
         data = {name: asdict(c) for name, c in collections.items()}
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    def index(self, *, org: str) -> EmbeddedIndex:
-        """The organisation's search index (opened once per store)."""
+    @contextmanager
+    def _file_lock(self, org: str, *, exclusive: bool) -> Iterator[None]:
+        """A lock on the organisation's index shared by every process on this data directory."""
+        path = self._org_dir(org) / "index" / ".write-lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a+b") as handle:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def _current(self, org: str) -> SharedIndex | None:
+        """The open index if it is still current, else None (not opened yet, or changed by another process)."""
         with self._lock:
-            if org not in self._indexes:
-                self._indexes[org] = EmbeddedIndex(self._org_dir(org) / "index", embedder=self.embedder)
-            return self._indexes[org]
+            index = self._indexes.get(org)
+            return index if index is not None and not index.changed_elsewhere() else None
+
+    def _reload_if_needed(self, org: str) -> SharedIndex:
+        """Open the index, or reopen it when another process wrote (caller holds the file lock)."""
+        with self._lock:
+            index = self._indexes.get(org)
+            if index is None or index.changed_elsewhere():
+                # The old object is not closed: a search running on it in another thread may still finish.
+                index = self._indexes[org] = SharedIndex(self._org_dir(org) / "index", embedder=self.embedder)
+            return index
+
+    def index(self, *, org: str) -> EmbeddedIndex:
+        """The organisation's search index for reading (opened once, reloaded after other processes' writes)."""
+        index = self._current(org)
+        if index is not None:
+            return index
+        with self._file_lock(org, exclusive=False):  # always the file lock before self._lock: no deadlock
+            return self._reload_if_needed(org)
+
+    @contextmanager
+    def writing(self, *, org: str) -> Iterator[EmbeddedIndex]:
+        """The organisation's index for changing, under the exclusive lock shared by every process."""
+        with self._file_lock(org, exclusive=True):
+            yield self._reload_if_needed(org)
 
     def close(self) -> None:
         """Close every open index."""
-        for index in self._indexes.values():
-            index.close()
-        self._indexes.clear()
+        with self._lock:
+            for index in self._indexes.values():
+                index.close()
+            self._indexes.clear()
 
 
 def _check_name(value: str, *, what: str) -> None:
@@ -213,21 +283,24 @@ def ingest_paths(
     """Ingest files and folders into a collection (created if missing); failures are reported, the rest kept."""
     started = time.perf_counter()
     target = ensure_collection(store=store, org=org, name=collection, data_class=data_class)
-    index = store.index(org=org)
     results = []
     for path in expand_paths(paths):
         try:
             document = parse_path(path, max_bytes=max_bytes)
-            result = index_document(
-                index=index, collection_id=target.collection_id, document=document, source=path.name
-            )
+            with store.writing(org=org) as index:
+                result = index_document(
+                    index=index, collection_id=target.collection_id, document=document, source=path.name
+                )
         except DocumentError as exc:
             result = FileResult(path=str(path), ok=False, error=exc.message)
         results.append(result)
         if audit is not None:
             audit({"action": "knowledge.ingest", "collection": target.collection_id, "file": str(path),
                    "ok": result.ok, "error": result.error})  # fmt: skip
-    embedded = index.fill_vectors() if embed and store.embedder is not None else 0
+    embedded = 0
+    if embed and store.embedder is not None:
+        with store.writing(org=org) as index:
+            embedded = index.fill_vectors()
     return IngestReport(
         collection_id=target.collection_id,
         files=results,
