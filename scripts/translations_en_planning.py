@@ -151,4 +151,7 @@ EN = {
     "inte längre planerade": "no longer planned",
     "iCalendar för": "iCalendar for",
     "Inga publicerade dagsplaner ännu.": "No published day plans yet.",
+    "Personal i dag": "Staff today",
+    "Ordinarie personal": "Regular staff",
+    "Andel besök av ordinarie personal": "Share of visits by regular staff",
 }

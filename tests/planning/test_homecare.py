@@ -126,3 +126,19 @@ def test_bad_requests(mutate, match):
         plan_day(request=req, time_limit=1)
     with pytest.raises(InvalidInput, match="större än 0"):
         plan_day(request=_request(), time_limit=0)
+
+
+def test_regular_staff_are_preferred_and_reported(plan):
+    marta = next(c for c in plan["clients"] if c["client"] == "Märta Öberg")
+    assert marta["regular_staff"] == ["p1"] and marta["staff"] == ["p1"] and marta["by_regular_pct"] == 100.0
+    assert next(c for c in plan["clients"] if c["client"] == "Bo Ek")["by_regular_pct"] is None
+    # Everyone prefers p1, who cannot do every visit: the continuity weight in the objective moves visits to p1.
+    req = _request()
+    for v in req["visits"]:
+        v["regular_staff"] = ["p1"]
+    req["weights"] = {"continuity": 0}
+    indifferent = plan_day(request=req, time_limit=2)["figures"]["continuity_percent"]
+    req["weights"] = {"continuity": 15}
+    preferring = plan_day(request=req, time_limit=2)
+    assert preferring["unplanned"] == []
+    assert preferring["figures"]["continuity_percent"] > indifferent

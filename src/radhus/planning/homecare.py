@@ -265,7 +265,39 @@ def _render(problem: Problem, meta: dict, routes: dict, ev, deadline: float) -> 
         "unplanned": [{"visit_id": g, "reason": explain_unplanned(problem, meta, routes, g)} for g in unplanned],
         "missed_breaks": [g for g in ev.unassigned if g.startswith("rast:")],
         "figures": _figures(problem, routes, ev),
+        "clients": client_continuity(problem, meta, routes),
     }
+
+
+def client_continuity(problem: Problem, meta: dict, routes: dict) -> list[dict]:
+    """Per client: the staff who visit today, the client's regular staff and how many visits they make."""
+    by_client: dict[str, dict] = {}
+    for staff_id, tasks in routes.items():
+        for tid in tasks:
+            task = problem.task_by_id[tid]
+            if task.is_break:
+                continue
+            visit = meta["visits"][task.group]
+            entry = by_client.setdefault(
+                str(visit.get("client", task.group)), {"staff": set(), "regular": set(), "tasks": 0, "by_regular": 0}
+            )
+            regular = set(visit.get("regular_staff") or [])
+            entry["staff"].add(staff_id)
+            entry["regular"] |= regular
+            entry["tasks"] += bool(regular)  # only visits that name regular staff count in the share
+            entry["by_regular"] += staff_id in regular
+    out = []
+    for client, e in sorted(by_client.items()):
+        share = round(100.0 * e["by_regular"] / e["tasks"], 1) if e["tasks"] else None
+        out.append(
+            {
+                "client": client,
+                "staff": sorted(e["staff"]),
+                "regular_staff": sorted(e["regular"]),
+                "by_regular_pct": share,
+            }
+        )
+    return out
 
 
 def _figures(problem: Problem, routes: dict, ev) -> dict:
