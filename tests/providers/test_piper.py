@@ -281,3 +281,24 @@ def test_other_languages_and_empty_text_are_refused_plainly(tmp_path):
     with pytest.raises(ProviderError) as info:
         voice.synthesize(" ... ", language="sv")
     assert info.value.status_code == 422
+
+
+def test_providers_check_loads_the_voice(tmp_path):
+    from radhus.providers.routing import check_providers
+
+    good = write_voice(tmp_path / "bra")
+    bad = write_voice(tmp_path / "trasig")
+    (bad / f"{VOICE}.onnx").write_bytes(b"\0" * 64)
+    config = ProvidersConfig.model_validate(
+        {
+            "providers": {
+                "tts": {
+                    "bra": {"kind": "piper", "model_dir": str(good)},
+                    "trasig": {"kind": "piper", "model_dir": str(bad)},
+                }
+            }
+        }
+    )
+    rows = {row["name"]: row for row in check_providers(config) if row["capability"] == "tts"}
+    assert rows["bra"]["status"] == "ok" and "16000 Hz" in rows["bra"]["reason"]
+    assert rows["trasig"]["status"] == "error" and "inte en giltig ONNX-modell" in rows["trasig"]["reason"]

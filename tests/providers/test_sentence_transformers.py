@@ -167,3 +167,24 @@ def test_missing_folder_names_setting(tmp_path):
             "st", ProviderConfig(kind="sentence-transformers", model_dir=tmp_path / "saknas")
         )
     assert "[providers.embeddings.st]" in info.value.message and "finns inte" in info.value.message
+
+
+def test_providers_check_reports_the_folder(model_dir, tmp_path):
+    from radhus.providers.routing import check_providers
+
+    broken = tmp_path / "utan-vikter"
+    shutil.copytree(model_dir, broken)
+    (broken / "model.safetensors").unlink()
+    config = ProvidersConfig.model_validate(
+        {
+            "providers": {
+                "embeddings": {
+                    "lokal": {"kind": "sentence-transformers", "model_dir": str(model_dir)},
+                    "trasig": {"kind": "sentence-transformers", "model_dir": str(broken)},
+                }
+            }
+        }
+    )
+    rows = {row["name"]: row for row in check_providers(config) if row["capability"] == "embeddings"}
+    assert rows["lokal"]["status"] == "ok" and rows["lokal"]["max_data_class"] == "kanslig"
+    assert rows["trasig"]["status"] == "error" and "model.safetensors saknas" in rows["trasig"]["reason"]

@@ -350,6 +350,17 @@ class SentenceTransformersEmbeddingProvider:
                     ) from exc
             return self._model
 
+    def check(self) -> str:
+        """For `radhus providers check`: the folder is complete and sentence-transformers is installed."""
+        import importlib.util
+
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise ProviderError(
+                "Paketet sentence-transformers är inte installerat (tillägget radhus[embeddings-st]).",
+                detail={"provider": self.name, "reason": "not_installed"},
+            )
+        return f"Modellmappen {self.model_dir.name} är komplett."
+
     def _prompt(self, model: Any, input_type: InputType) -> str:
         """The configured prefix, else the prompt the model folder defines for queries or passages."""
         configured = self.config.query_prefix if input_type == "query" else self.config.passage_prefix

@@ -330,6 +330,14 @@ class PiperTextToSpeech:
             self._session = session
         return self._session
 
+    def check(self) -> str:
+        """For `radhus providers check`: load the model (raises ProviderError when it cannot run)."""
+        self._load()
+        espeak = self.voice.phoneme_type != "espeak" or shutil.which("espeak-ng")
+        if not espeak:
+            raise ProviderError("Piper-rösten behöver programmet espeak-ng, som inte är installerat.")
+        return f"Piper-rösten {self.voice_path.stem} ({self.voice.sample_rate} Hz) kan läsas."
+
     def phoneme_ids(self, text: str) -> list[list[int]]:
         """Model input ids per sentence; unknown phonemes are skipped and logged."""
         if self.voice.phoneme_type == "text":

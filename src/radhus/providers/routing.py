@@ -623,6 +623,9 @@ def _probe(capability: str, name: str, cfg: ProviderConfig, timeout_s: float, tr
                 return "error", "Paketet faster-whisper är inte installerat (radhus[speech])."
         if cfg.kind in ("espeak-ng", "builtin") and capability == "tts" and not adapter.binary:
             return "error", "Programmet espeak-ng är inte installerat."
+        readiness = getattr(adapter, "check", None)  # local adapters that can verify their model cheaply
+        if callable(readiness):
+            return "ok", readiness()
         return "ok", "Konfigurationen är giltig."
     except RadhusError as exc:
         return "error", exc.message
