@@ -71,6 +71,10 @@ def browser():  # type: ignore[no-untyped-def]
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # getUserMedia answers with Chromium's synthetic microphone (a beep) without asking: lets the
+                # notes page's in-browser recording be tested; pages that do not record are unaffected.
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
             ],
         )
         yield instance
