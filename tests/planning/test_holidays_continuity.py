@@ -209,3 +209,28 @@ def test_availability_and_contradictory_or_empty_demand():
         load_roster_input(easter_unit(demand=[{"shift": "D", "minimum": 1, "days": [40]}]))
     with pytest.raises(InvalidInput, match="veckodagar anges 0–6"):
         load_roster_input(easter_unit(demand=[{"shift": "D", "minimum": 1, "weekdays": [7]}]))
+
+
+def test_rules_per_agreement():
+    """A private-sector agreement with 9 h daily rest (e.g. KFO) next to AB's 11 h in one unit."""
+    data = easter_unit(agreements={"KFO": {"dygnsvila_hours": 9, "full_time_hours": 38}})
+    data["employees"][1]["contract"] = "KFO"
+    inp = load_roster_input(data)
+    evening_then_day = ["K", "D"] + [""] * 12  # 21:30 -> 07:00 is 9.5 h of rest
+    roster = {"a": evening_then_day, "b": evening_then_day, "c": [""] * 14}
+    broken = {v.employee for v in check_roster_rules(inp, roster) if v.rule == "dygnsvila"}
+    assert broken == {"a"}
+    assert target_minutes(inp, "b") == round(38 * 60 * (2 - 2 / 5))
+    with pytest.raises(InvalidInput, match="avtalet KFO: holiday_eves_are_holidays gäller hela enheten"):
+        load_roster_input(easter_unit(agreements={"KFO": {"holiday_eves_are_holidays": False}}))
+    with pytest.raises(InvalidInput, match="okända regelinställningar: vila"):
+        load_roster_input(easter_unit(agreements={"KFO": {"vila": 9}}))
+    with pytest.raises(InvalidInput, match="avtalet KFO: max_consecutive_days"):
+        load_roster_input(easter_unit(agreements={"KFO": {"max_consecutive_days": 0}}))
+    missing = easter_unit()
+    missing["employees"][0]["contract"] = "PAN"
+    with pytest.raises(InvalidInput, match="avtalet 'PAN', som saknas"):
+        load_roster_input(missing)
+    pins = [{"employee": "b", "day": 0, "shift": "K"}, {"employee": "b", "day": 1, "shift": "D"}]
+    result = solve_roster(load_roster_input({**data, "pins": pins}), time_limit=10)  # allowed under KFO
+    assert result.roster["b"][:2] == ["K", "D"]

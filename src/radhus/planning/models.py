@@ -6,7 +6,10 @@ indexed 0..(7*weeks-1) from `start_date`. Every rule is a documented setting wit
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -103,6 +106,7 @@ class Employee(_Strict):
     rotating: bool | None = None
     shifts: list[str] | None = None  # shift types this person may work (None = all)
     available_weekdays: list[int] | None = None  # weekdays this person can work (0 = Monday; None = every day)
+    contract: str = ""  # collective agreement / contract (a key of RosterInput.agreements); empty = the unit's rules
 
     @field_validator("dygnsbryt")
     @classmethod
@@ -226,6 +230,25 @@ class Rules(_Strict):
     rotating_norm_needs_nights: bool = True  # derived 38.25 h norm needs nights as well as Sundays and holidays
 
 
+UNIT_WIDE_RULES = {"holiday_eves_are_holidays", "holiday_demand_like_sunday", "minimum_demand_hard"}
+
+
+@lru_cache(maxsize=256)
+def _cached_rules(base: str, overrides: str) -> Rules:
+    return Rules.model_validate({**json.loads(base), **json.loads(overrides)})
+
+
+def _agreement_rules(base: Rules, name: str, overrides: dict[str, Any]) -> Rules:
+    """The unit's rules with an agreement's settings applied (validated like the unit's own)."""
+    from pydantic import ValidationError
+
+    try:
+        return _cached_rules(base.model_dump_json(), json.dumps(overrides, sort_keys=True))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InvalidInput(f"avtalet {name}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
 class RosterInput(_Strict):
     """A complete planning problem for one unit."""
 
@@ -240,6 +263,9 @@ class RosterInput(_Strict):
     pins: list[Pin] = Field(default_factory=list)
     recipients: list[Recipient] = Field(default_factory=list)
     rules: Rules = Field(default_factory=Rules)
+    # Rule settings that differ per collective agreement or contract (e.g. {"KFO": {"dygnsvila_hours": 9}}): the
+    # staff whose `contract` names it get the unit's rules with these changed.
+    agreements: dict[str, dict[str, Any]] = Field(default_factory=dict)
     weights: Weights = Field(default_factory=Weights)
 
     @property
@@ -283,6 +309,13 @@ class RosterInput(_Strict):
         weekdays = set(range(7) if demand.weekdays is None else demand.weekdays)
         holidays = self.holidays() if self.rules.holiday_demand_like_sunday else {}
         return [d for d in range(self.days) if (6 if d in holidays else self.date_of(d).weekday()) in weekdays]
+
+    def rules_for(self, employee_id: str) -> Rules:
+        """The working-time rules of one employee: the unit's, with the employee's agreement applied."""
+        contract = self.employee(employee_id).contract
+        if not contract:
+            return self.rules
+        return _agreement_rules(self.rules, contract, self.agreements[contract])
 
     def days_off(self, employee_id: str, *, unavailable: bool = True) -> dict[int, str]:
         """Day -> reason for every day an employee cannot work: absences and, with `unavailable`, the weekdays
@@ -343,6 +376,23 @@ class RosterInput(_Strict):
                 if s not in shift_ids:
                     raise ValueError(f"{e.id} har okänd passtyp '{s}'")
         self._check_recipients(set(emp_ids))
+        self._check_agreements()
+
+    def _check_agreements(self) -> None:
+        for name, overrides in self.agreements.items():
+            unit_wide = sorted(set(overrides) & UNIT_WIDE_RULES)
+            if unit_wide:
+                raise ValueError(f"avtalet {name}: {', '.join(unit_wide)} gäller hela enheten och sätts under rules")
+            unknown = sorted(set(overrides) - set(Rules.model_fields))
+            if unknown:
+                raise ValueError(f"avtalet {name} har okända regelinställningar: {', '.join(unknown)}")
+            try:
+                _agreement_rules(self.rules, name, overrides)
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from None
+        for e in self.employees:
+            if e.contract and e.contract not in self.agreements:
+                raise ValueError(f"{e.id} har avtalet '{e.contract}', som saknas under agreements")
 
     def _check_demand_days(self) -> None:
         """Demand that falls outside the period is empty; two lines giving one day and shift different numbers

@@ -62,7 +62,7 @@ def open_shift_candidates(
         if check_assignment_change(inp=inp, roster=roster, employee_id=emp.id, day=day, shift_id=shift_id):
             continue
         worked = sum(inp.shift(s).work_min for s in roster[emp.id] if s)
-        left = target_minutes(inp, emp.id) + round(inp.rules.hours_tolerance * 60) - worked
+        left = target_minutes(inp, emp.id) + round(inp.rules_for(emp.id).hours_tolerance * 60) - worked
         wish = sum(
             (w.weight if w.want else -w.weight)
             for w in inp.wishes

@@ -115,7 +115,7 @@ class RosterModel:
         return self.x.get((e, d, sid), 0)
 
     def _employee(self, e: int, emp) -> None:
-        inp, rules = self.inp, self.rules
+        inp, rules = self.inp, self.inp.rules_for(emp.id)
         self._current_e = e
         absent = absent_days(inp, emp.id)
         for d in absent:
@@ -156,7 +156,7 @@ class RosterModel:
         """Dygnsvila: after every shift, and 11 h continuous inside every 24 h window from the dygnsbryt."""
         from radhus.planning.rules import longest_free
 
-        need = round(self.rules.dygnsvila_hours * 60)
+        need = round(self.inp.rules_for(emp.id).dygnsvila_hours * 60)
         lit = self.group(f"dygnsvila:{emp.id}")
         seen: set[frozenset] = set()
         for d in range(self.inp.days):
@@ -192,7 +192,7 @@ class RosterModel:
 
     def _week_rest(self, e: int, emp) -> None:
         """Veckovila: some rest of the required length lies inside each 7-day period."""
-        rules = self.rules
+        rules = self.inp.rules_for(emp.id)
         need = round(rules.veckovila_hours * 60) + (
             0 if rules.veckovila_includes_dygnsvila else round(rules.dygnsvila_hours * 60)
         )
@@ -211,7 +211,7 @@ class RosterModel:
             self.m.add_bool_or([lit.Not(), *options])
 
     def _hours(self, e: int, emp) -> None:
-        rules = self.rules
+        rules = self.inp.rules_for(emp.id)
         target = target_minutes(self.inp, emp.id)
         worked = sum(self.inp.shift(sid).work_min * v for (e_, _, sid), v in self.x.items() if e_ == e)
         self.m.add(worked <= target + round(rules.hours_tolerance * 60)).only_enforce_if(
@@ -238,9 +238,10 @@ class RosterModel:
         flags = self._weekend_flags(e)
         self.weekend_count = getattr(self, "weekend_count", {})
         self.weekend_count[e] = sum(flags)
-        if not self.rules.every_other_weekend_free:
+        rules = self.inp.rules_for(emp.id)
+        if not rules.every_other_weekend_free:
             return
-        lit = self.group(f"helg:{emp.id}") if self.rules.weekend_hard else None
+        lit = self.group(f"helg:{emp.id}") if rules.weekend_hard else None
         for a, b in zip(flags, flags[1:], strict=False):
             if lit is not None:
                 self.m.add(a + b <= 1).only_enforce_if(lit)
@@ -405,7 +406,8 @@ def _label_group(inp: RosterInput, key: str) -> str:
         return f"låst pass för {emp} {inp.day_label(int(parts[1]))}"
     if kind == "behov":
         return f"minsta bemanning {parts[1]} {inp.day_label(int(parts[0]))}" + (f" ({parts[2]})" if parts[2] else "")
-    return GROUP_LABELS.get(kind, kind).format(emp=emp, h=f"{inp.rules.dygnsvila_hours:g}")
+    hours = inp.rules_for(parts[0]).dygnsvila_hours if kind == "dygnsvila" else inp.rules.dygnsvila_hours
+    return GROUP_LABELS.get(kind, kind).format(emp=emp, h=f"{hours:g}")
 
 
 def conflict_set(inp: RosterInput, *, time_limit: float = 20.0, workers: int = 2) -> list[str]:

@@ -36,7 +36,7 @@ def may_work(inp: RosterInput, emp: Employee, shift: ShiftType) -> bool:
         return False
     if shift.competence and shift.competence not in emp.competences:
         return False
-    return not (shift.is_night and inp.rules.nights_only_night_workers and not emp.night_worker)
+    return not (shift.is_night and inp.rules_for(emp.id).nights_only_night_workers and not emp.night_worker)
 
 
 def _may_fill_on(inp: RosterInput, emp: Employee, days: set[int]) -> bool:
@@ -60,7 +60,7 @@ def uses_rotating_norm(inp: RosterInput, employee_id: str) -> bool:
     if emp.rotating is not None:
         return emp.rotating
     nights = any(s.is_night and may_work(inp, emp, s) for s in inp.shift_types)
-    if inp.rules.rotating_norm_needs_nights and not nights:
+    if inp.rules_for(employee_id).rotating_norm_needs_nights and not nights:
         return False
     sundays = {d for d in range(inp.days) if inp.date_of(d).weekday() == 6}
     holidays = set(inp.holidays()) or sundays
@@ -76,8 +76,9 @@ def target_minutes(inp: RosterInput, employee_id: str) -> int:
     """Ordinary working minutes for the period: weekly norm x employment % x weeks, less weekday holidays (the norm
     is per holiday-free week) and less absent days."""
     emp = inp.employee(employee_id)
-    norm = inp.rules.rotating_hours if uses_rotating_norm(inp, employee_id) else inp.rules.full_time_hours
-    weeks = inp.weeks - (len(weekday_holidays(inp)) / 5 if inp.rules.holidays_shorten_hours else 0)
+    rules = inp.rules_for(employee_id)
+    norm = rules.rotating_hours if uses_rotating_norm(inp, employee_id) else rules.full_time_hours
+    weeks = inp.weeks - (len(weekday_holidays(inp)) / 5 if rules.holidays_shorten_hours else 0)
     present = inp.days - len(absent_days(inp, employee_id, unavailable=False))
     return round(norm * 60 * emp.employment_pct / 100 * weeks * present / inp.days)
 
@@ -114,7 +115,7 @@ def _label(inp: RosterInput, sid: str, day: int) -> str:
 
 
 def _rest_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
-    emp, rules = inp.employee(emp_id), inp.rules
+    emp, rules = inp.employee(emp_id), inp.rules_for(emp_id)
     need = round(rules.dygnsvila_hours * 60)
     busy = _intervals(inp, row)
     out = []
@@ -138,7 +139,7 @@ def _rest_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation
 
 
 def _day_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
-    emp, rules = inp.employee(emp_id), inp.rules
+    emp, rules = inp.employee(emp_id), inp.rules_for(emp_id)
     absent = absent_days(inp, emp_id)
     out = []
     for d, sid in enumerate(row):
@@ -163,7 +164,7 @@ def _day_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]
 
 
 def _period_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation]:
-    emp, rules = inp.employee(emp_id), inp.rules
+    emp, rules = inp.employee(emp_id), inp.rules_for(emp_id)
     out = []
     worked = sum(inp.shift(s).work_min for s in row if s)
     target = target_minutes(inp, emp_id)
