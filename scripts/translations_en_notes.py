@@ -143,4 +143,10 @@ EN = {
     "Byt namn på en talare i alla segment": "Rename a speaker in all segments",
     "Nytt namn för %(label)s": "New name for %(label)s",
     "Byt namn på talarna": "Rename the speakers",
+    "Talare och text": "Speakers and text",
+    "Du kan också rätta texten i ett segment medan du lyssnar; segmentet som spelas markeras.": (
+        "You can also correct a segment's text while listening; the segment being played is marked."
+    ),
+    "Text i segment %(n)s": "Text of segment %(n)s",
+    "Spara talare och text": "Save speakers and text",
 }

@@ -94,13 +94,26 @@ def test_source_button_plays_that_part_and_speaker_view(page, live_server, sessi
     page.locator("#transkription summary").click()
     page.get_by_role("button", name="spela upp segment 2").last.click()
     page.wait_for_function("document.getElementById('ljud').currentTime >= 8")
+    page.wait_for_function("document.getElementById('segment-2').classList.contains('playing')")  # follows audio
+    assert page.locator("#segment-2").get_attribute("aria-current") == "true"
+    assert page.locator("li.playing").count() == 1
     assert violations_free(page)
     page.goto(f"{live_server}/anteckningar/{note_id}/talare")
     page.get_by_label("Talare för segment 1").fill("Bo Eklund")
-    page.get_by_role("button", name="Spara talare").click()
+    page.get_by_label("Text i segment 1").fill("Jag heter Bo Eklund och är sekreterare i nämnden.")
+    page.get_by_role("button", name="Spara talare och text").click()
     page.wait_for_url("**saved=1**")
     assert page.get_by_label("Talare för segment 1").input_value() == "Bo Eklund"
+    assert page.get_by_label("Text i segment 1").input_value().startswith("Jag heter Bo Eklund och")
+    page.get_by_label("Nytt namn för Anna Berg").fill("Anna Bergström")  # one label renamed on all its segments
+    page.get_by_role("button", name="Byt namn på talarna").click()
+    page.wait_for_url("**saved=1**")
+    assert [page.get_by_label(f"Talare för segment {i}").input_value() for i in range(3)] == [
+        "Anna Bergström", "Bo Eklund", "Anna Bergström",
+    ]  # fmt: skip
     assert violations_free(page)
+    page.get_by_role("button", name="spela upp segment 2").click()
+    page.wait_for_function("document.querySelectorAll('tr.playing').length === 1")
 
 
 def test_record_in_the_browser_and_submit(page, live_server, app, session_factory, settings):

@@ -262,3 +262,41 @@ def test_cli_transcribe_json_keeps_its_shape_with_speakers(settings, two_orgs, t
     assert set(data) == {"segments", "language", "model"} and data["language"] == "sv"
     assert all(set(s) == {"start", "end", "speaker", "text"} for s in data["segments"])
     assert {s["speaker"] for s in data["segments"]} == {"Talare 1", "Talare 2"}
+
+
+def test_segment_texts_are_corrected_and_tracked(settings, session_factory, two_orgs):
+    from radhus.core.errors import InvalidInput
+
+    key = workflow.notes_key(settings)
+    segments = [Segment(text=text, start=float(i), end=float(i) + 0.9) for i, text in enumerate(LINES[:3])]
+    with transaction(session_factory) as session:
+        user = session.scalars(select(User).where(User.username == "medarbetare@alfakommun")).one()
+        who = principal_for(user)
+        note = workflow.create_empty(
+            session, who=who, key=key, template="minnesanteckningar", title="x", segments=segments
+        )
+        workflow.set_speakers(
+            session, who=who, key=key, note_id=note.row.id, texts={0: LINES[0], 1: "  Tack, jag heter  Britta. "}
+        )
+        for bad in ({1: "   "}, {7: "finns inte"}):
+            with pytest.raises(InvalidInput):
+                workflow.set_speakers(session, who=who, key=key, note_id=note.row.id, texts=bad)
+        stored = workflow.load(session, org_id=who.org_id, note_id=note.row.id, key=key)
+    assert [s.text for s in stored.segments] == [LINES[0], "Tack, jag heter Britta.", LINES[2]]
+    assert [e.target for e in stored.note.edits] == ["transcript"]  # only the changed segment, once
+    assert (
+        stored.note.edits[0].diff.startswith("segment 1: ") and "Tack, jag heter Britta." in stored.note.edits[0].diff
+    )
+
+
+def test_upload_form_checks_the_number_of_speakers(client, two_orgs, tmp_path):
+    from tests.conftest import login
+
+    csrf = login(client, "medarbetare@alfakommun")
+    response = client.post(
+        "/anteckningar",
+        data={"template": "minnesanteckningar", "speakers": "noll"},
+        files={"audio": ("mote.wav", _write_wav(tmp_path / "m.wav", np.zeros(SAMPLE_RATE, np.float32)).read_bytes())},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert response.status_code == 422 and "Antal talare ska vara ett heltal mellan 1 och 20" in response.text

@@ -316,7 +316,7 @@ def note_edit_field(
 
 @router.get("/anteckningar/{note_id}/talare", include_in_schema=False)
 def speakers_page(request: Request, session: DbSession, who: Writer, note_id: int):
-    """Manual speaker labelling: a name per transcript segment."""
+    """Speakers and transcript text per segment, with playback: rename a label everywhere, correct a segment."""
     values = _note_values(request, session, who, note_id)
     workflow.record_read(session, who=who, note_id=note_id, action="notes.speakers")
     return render(request, "notes/speakers.html", **values)
@@ -324,15 +324,19 @@ def speakers_page(request: Request, session: DbSession, who: Writer, note_id: in
 
 @router.post("/anteckningar/{note_id}/talare", include_in_schema=False)
 async def speakers_save(request: Request, session: DbSession, who: Writer, note_id: int):
-    """Save speaker names per segment, or rename a speaker label on all its segments (tracked)."""
+    """Save speaker names and corrected texts per segment, or rename a speaker label on all its segments (tracked)."""
     form = await request.form()
-    by_index, rename = {}, {}
+    by_index, rename, texts = {}, {}, {}
     for name, value in form.items():
         if name.startswith("speaker_") and name[8:].isdigit():
             by_index[int(name[8:])] = str(value).strip()
+        elif name.startswith("text_") and name[5:].isdigit():
+            texts[int(name[5:])] = str(value)
         elif name.startswith("rename_to_") and name[10:].isdigit():
             rename[str(form.get(f"rename_from_{name[10:]}", ""))] = str(value)
-    workflow.set_speakers(session, who=who, key=_key(request), note_id=note_id, by_index=by_index, rename=rename)
+    workflow.set_speakers(
+        session, who=who, key=_key(request), note_id=note_id, by_index=by_index, rename=rename, texts=texts
+    )
     return RedirectResponse(f"/anteckningar/{note_id}/talare?saved=1", status_code=303)
 
 

@@ -320,9 +320,10 @@ def set_speakers(
     note_id: int,
     by_index: dict[int, str] | None = None,
     rename: dict[str, str] | None = None,
+    texts: dict[int, str] | None = None,
 ) -> LoadedNote:
-    """Speaker labelling: names per segment index and/or a new name for a label on all its segments (e.g.
-    "Talare 1" -> "Anna Berg"); tracked as an edit."""
+    """Speaker labelling and transcript correction: names per segment index, a new name for a label on all its
+    segments (e.g. "Talare 1" -> "Anna Berg"), and corrected segment texts; each kind tracked as an edit."""
     loaded = load(session, org_id=who.org_id, note_id=note_id, key=key)
     if loaded.note.state in (NoteState.APPROVED, NoteState.EXPORTED):
         raise Conflict("Anteckningen är redan godkänd och kan inte ändras.")
@@ -335,8 +336,28 @@ def set_speakers(
         diff = "\n".join(f"segment {i}: {before[i] or '-'} -> {loaded.segments[i].speaker or '-'}" for i in changed)
         edit = Edit(user=who.username, at=utcnow().isoformat(timespec="seconds"), diff=diff, target="speakers")
         _add_edit(session, loaded, who, edit, key=key)
+    _correct_texts(session, loaded, who, texts or {}, key=key)
     _store(loaded, key=key)
     return loaded
+
+
+def _correct_texts(session: Session, loaded: LoadedNote, who: Principal, texts: dict[int, str], *, key: bytes) -> None:
+    """Replace segment texts a person corrected (while listening); tracked as one "transcript" edit."""
+    lines = []
+    for i, text in sorted(texts.items()):
+        if not 0 <= i < len(loaded.segments):
+            raise InvalidInput(f"Segment {i} finns inte i transkriptionen.")
+        text = " ".join(text.split())
+        if not text:
+            raise InvalidInput(f"Texten i segment {i} får inte vara tom; skriv det som sades, t.ex. (ohörbart).")
+        if text != loaded.segments[i].text:
+            lines.append(f"segment {i}: {loaded.segments[i].text} -> {text}")
+            loaded.segments[i].text = text
+    if lines:
+        edit = Edit(
+            user=who.username, at=utcnow().isoformat(timespec="seconds"), diff="\n".join(lines), target="transcript"
+        )
+        _add_edit(session, loaded, who, edit, key=key)
 
 
 def redraft(

@@ -1,4 +1,5 @@
-// Documentation support: play the part of the recording a sentence came from; drag and drop an audio file.
+// Documentation support: play the part of the recording a sentence came from, mark the segment being played,
+// drag and drop an audio file, record in the browser.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -10,6 +11,28 @@
     audio.play().catch(function () { /* playback may need another user gesture; the position is set */ });
   });
   document.addEventListener("DOMContentLoaded", setUpRecorder);
+  document.addEventListener("DOMContentLoaded", followPlayback);
+
+  // Mark the transcript segment being played (elements with data-start and data-end, in seconds).
+  function followPlayback() {
+    var audio = document.getElementById("ljud");
+    var parts = Array.prototype.slice.call(document.querySelectorAll("[data-start][data-end]"));
+    if (!audio || !parts.length) return;
+    var current = null;
+    audio.addEventListener("timeupdate", function () {
+      var now = audio.currentTime;
+      var found = null;
+      parts.forEach(function (part) {
+        var start = parseFloat(part.getAttribute("data-start"));
+        var end = Math.max(parseFloat(part.getAttribute("data-end")), start + 0.5);
+        if (now >= start && now < end) found = part;
+      });
+      if (found === current) return;
+      if (current) { current.classList.remove("playing"); current.removeAttribute("aria-current"); }
+      if (found) { found.classList.add("playing"); found.setAttribute("aria-current", "true"); }
+      current = found;
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var zone = document.getElementById("slapp-ljud");
     var input = document.getElementById("ljudfil");
