@@ -154,4 +154,5 @@ EN = {
     "Personal i dag": "Staff today",
     "Ordinarie personal": "Regular staff",
     "Andel besök av ordinarie personal": "Share of visits by regular staff",
+    "Kalender": "Calendar",
 }

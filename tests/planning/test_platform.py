@@ -323,3 +323,24 @@ def test_route_plan_is_approved_then_published_by_a_planner(app, client, two_org
     actions = [(r.action, r.username, r.function) for r in records]
     assert ("planning.routes.approve", "redaktor@alfakommun", "planning.homecare_routes") in actions
     assert ("planning.routes.publish", "redaktor@alfakommun", "planning.homecare_routes") in actions
+
+
+def test_roster_page_marks_holidays_and_offers_a_calendar_per_person(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    headers = {"X-CSRF-Token": login(client, "redaktor@alfakommun")}
+    easter = _small_input() | {"start_date": "2027-03-22", "pins": []}  # Monday before Easter 2027
+    created = client.post("/api/v1/planning/rosters", json={"input": easter, "time_limit": 20}, headers=headers)
+    plan_id = created.json()["id"]
+    _run_jobs(app, session_factory)
+    plan = _proposal(session_factory, plan_id)
+    assert plan.status == "utkast", plan.error
+    assert plan.proposal["holidays"] == {
+        "2027-03-26": "långfredagen",
+        "2027-03-27": "påskafton",
+        "2027-03-28": "påskdagen",
+    }
+    page = client.get(f"/planering/scheman/{plan_id}").text
+    assert '<span class="tag helgdag">påskdagen</span>' in page and 'id="helgdagar"' in page
+    link = f"/planering/scheman/{plan_id}/export/ics?personal=b"
+    assert link in page
+    ics = client.get(link).text
+    assert ics.count("BEGIN:VEVENT") == sum(1 for s in plan.proposal["roster"]["b"] if s)
