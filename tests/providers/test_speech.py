@@ -76,14 +76,12 @@ def _whisper_fixture_dir() -> Path | None:
     return dir1, dir2
 
 
-@pytest.mark.whisper
-@needs_espeak
-def test_whisper_round_trip_on_espeak_audio(tmp_path):
+def _joined_whisper_model(model_dir: Path) -> Path:
+    """The Whisper base fixture joined into `model_dir` (skips when the packages are not installed)."""
     dirs = _whisper_fixture_dir()
     if dirs is None:
         pytest.skip("Whisper base fixture packages are not installed")
     dir1, dir2 = dirs
-    model_dir = tmp_path / "whisper-base"
     model_dir.mkdir()
     with open(model_dir / "model.bin", "wb") as out:
         for part in (next(dir1.rglob("model.bin.part1")), next(dir2.rglob("model.bin.part2"))):
@@ -92,6 +90,13 @@ def test_whisper_round_trip_on_espeak_audio(tmp_path):
         found = list(dir2.rglob(name))
         if found:
             shutil.copy(found[0], model_dir / name)
+    return model_dir
+
+
+@pytest.mark.whisper
+@needs_espeak
+def test_whisper_round_trip_on_espeak_audio(tmp_path):
+    model_dir = _joined_whisper_model(tmp_path / "whisper-base")
     audio = EspeakTextToSpeech().synthesize("Hello and welcome to the library.", language="en").audio_wav
     stt = WhisperSpeechToText("base", ProviderConfig(kind="faster-whisper", model_dir=model_dir))
     result = stt.transcribe(audio, language="en")
@@ -107,3 +112,18 @@ def test_whisper_round_trip_on_espeak_audio(tmp_path):
     routed = ProviderHub(config, audit=events.append).transcribe(audio, data_class="kanslig", language="en")
     assert routed.provider == "base" and routed.usage.audio_seconds > 1
     assert events[0]["status"] == "ok" and events[0]["capability"] == "speech"
+
+
+@pytest.mark.whisper
+@needs_espeak
+def test_whisper_does_not_loop_on_swedish_synthetic_speech(tmp_path):
+    """Whisper base repeated "jag är inte så bra att" until its token limit on this clip before the guard."""
+    model_dir = _joined_whisper_model(tmp_path / "whisper-base")
+    text = "Jag heter Anna och jag bor i en stor stad."
+    audio = EspeakTextToSpeech().synthesize(text, language="sv").audio_wav
+    result = WhisperSpeechToText("base", ProviderConfig(kind="faster-whisper", model_dir=model_dir)).transcribe(
+        audio, language="sv"
+    )
+    words = result.text.lower().split()
+    assert 0 < len(words) <= 2 * len(text.split())
+    assert result.language == "sv" and result.segments[-1].end <= result.usage.audio_seconds + 0.5

@@ -26,6 +26,7 @@ ESPEAK_VOICES = {
     "bs": "bs", "el": "el",
 }  # fmt: skip
 SUBPROCESS_TIMEOUT_S = 120
+NO_REPEAT_NGRAM = 10
 
 
 class SpeechToText(Protocol):
@@ -69,7 +70,7 @@ def _fix_wav_header(data: bytes) -> bytes:
 
 
 class WhisperSpeechToText:
-    """faster-whisper with a local CTranslate2 Whisper folder; VAD on, temperature 0, no conditioning."""
+    """faster-whisper with a local CTranslate2 Whisper folder; VAD on, temperature 0, no conditioning, no loops."""
 
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
@@ -116,6 +117,10 @@ class WhisperSpeechToText:
                 temperature=0.0,
                 condition_on_previous_text=False,
                 beam_size=5,
+                # Greedy-at-temperature-0 decoding can lock into repeating one phrase until the token limit
+                # (seen with Whisper base on synthetic Swedish speech); an exact 10-token repeat in one 30 s
+                # window is rare in real speech.
+                no_repeat_ngram_size=NO_REPEAT_NGRAM,
             )
             parts = [
                 TranscriptSegment(start=round(s.start, 2), end=round(s.end, 2), text=s.text.strip()) for s in segments
