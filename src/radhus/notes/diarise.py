@@ -193,17 +193,40 @@ def _pitch(samples: np.ndarray, active: np.ndarray) -> np.ndarray:
 # --- clustering ------------------------------------------------------------------------------------------------
 
 
-def voice_vectors(found: dict[int, VoiceFrames]) -> dict[int, np.ndarray]:
+@dataclass(frozen=True)
+class VoiceSummary:
+    """What clustering needs of one segment, kept instead of its frames so that memory stays small."""
+
+    frames: int
+    mfcc_sum: np.ndarray
+    mfcc_square_sum: np.ndarray
+    pitch_st: float | None  # median over voiced frames; None when too few were voiced
+
+    @classmethod
+    def of(cls, voice: VoiceFrames) -> VoiceSummary:
+        """Sums and median pitch of a segment's speech frames."""
+        return cls(
+            frames=len(voice.mfcc),
+            mfcc_sum=voice.mfcc.sum(axis=0),
+            mfcc_square_sum=np.square(voice.mfcc).sum(axis=0),
+            pitch_st=float(np.median(voice.pitch_st)) if len(voice.pitch_st) >= 3 else None,
+        )
+
+
+def voice_vectors(found: dict[int, VoiceSummary]) -> dict[int, np.ndarray]:
     """One vector per segment: mean MFCCs in units of the recording's frame spread, then scaled median pitch
     (NaN when the segment has too few voiced frames to tell)."""
-    usable = {i: f for i, f in found.items() if len(f.mfcc) >= MIN_ACTIVE_FRAMES}
+    usable = {i: f for i, f in found.items() if f.frames >= MIN_ACTIVE_FRAMES}
     if not usable:
         return {}
-    spread = np.concatenate([f.mfcc for f in usable.values()]).std(axis=0) + 1e-6
+    count = sum(f.frames for f in usable.values())
+    mean = sum(f.mfcc_sum for f in usable.values()) / count
+    variance = sum(f.mfcc_square_sum for f in usable.values()) / count - np.square(mean)
+    spread = np.sqrt(np.clip(variance, 0.0, None)) + 1e-6
     vectors = {}
-    for i, frames in usable.items():
-        spectral = (frames.mfcc.mean(axis=0) / spread) / np.sqrt(frames.mfcc.shape[1])
-        pitch = float(np.median(frames.pitch_st)) / PITCH_SCALE_ST if len(frames.pitch_st) >= 3 else np.nan
+    for i, summary in usable.items():
+        spectral = (summary.mfcc_sum / summary.frames / spread) / np.sqrt(len(spread))
+        pitch = summary.pitch_st / PITCH_SCALE_ST if summary.pitch_st is not None else np.nan
         vectors[i] = np.append(spectral, pitch)
     return vectors
 
@@ -272,28 +295,28 @@ def diarise_file(
     """Speaker labels for the transcript segments of a recording (`speakers`: the number, when the user knows it)."""
     if speakers is not None and not 1 <= speakers <= MAX_SPEAKERS:
         raise InvalidInput(f"Antalet talare ska vara mellan 1 och {MAX_SPEAKERS}.")
-    found: dict[int, VoiceFrames] = {}
+    found: dict[int, VoiceSummary] = {}
     total = len(segments)
     for done, (index, samples) in enumerate(iter_segment_audio(path, segments, max_duration_s=max_duration_s), 1):
-        found[index] = voice_frames(samples)
+        found[index] = VoiceSummary.of(voice_frames(samples))
         if progress and (done % 20 == 0 or done == total):
             progress(done, total)
     return label_segments(segments, found, speakers=speakers)
 
 
 def label_segments(
-    segments: list[Segment], found: dict[int, VoiceFrames], *, speakers: int | None = None
+    segments: list[Segment], found: dict[int, VoiceSummary], *, speakers: int | None = None
 ) -> Diarisation:
     """Cluster the segments' voices and name the clusters "Talare 1", "Talare 2", ... by first appearance."""
     vectors = voice_vectors(found)
     labels: list[str | None] = [None] * len(segments)
     if not vectors:
         return Diarisation(labels=labels, speakers=0, error="Inget tal hittades i ljudet att känna igen talare i.")
-    reliable = [i for i in sorted(vectors) if len(found[i].mfcc) >= RELIABLE_ACTIVE_FRAMES] or sorted(vectors)
+    reliable = [i for i in sorted(vectors) if found[i].frames >= RELIABLE_ACTIVE_FRAMES] or sorted(vectors)
     matrix = _with_pitch_filled(np.array([vectors[i] for i in reliable]))
     ids = cluster_vectors(matrix, speakers=speakers)
     if speakers is None:
-        seconds = np.array([len(found[i].mfcc) * HOP / SAMPLE_RATE for i in reliable])
+        seconds = np.array([found[i].frames * HOP / SAMPLE_RATE for i in reliable])
         ids = _merge_brief_voices(matrix, ids, seconds)
     cluster_of = dict(zip(reliable, (int(c) for c in ids), strict=True))
     centres = _centroids(matrix, ids)
