@@ -155,4 +155,8 @@ EN = {
     "Ordinarie personal": "Regular staff",
     "Andel besök av ordinarie personal": "Share of visits by regular staff",
     "Kalender": "Calendar",
+    "Ändrat bemanningsbehov – planera om": "Changed staffing demand – re-plan",
+    "Ange det nya behovet för ett pass en dag. Schemat repareras från den dagen med så få ändrade pass som möjligt.": "Give the new demand for a shift on one day. The roster is repaired from that day with as few changed shifts as possible.",
+    "Önskat (tomt = som minimum)": "Ideal (empty = same as minimum)",
+    "Ändra behovet och planera om": "Change the demand and re-plan",
 }

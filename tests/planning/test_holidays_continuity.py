@@ -234,3 +234,14 @@ def test_rules_per_agreement():
     pins = [{"employee": "b", "day": 0, "shift": "K"}, {"employee": "b", "day": 1, "shift": "D"}]
     result = solve_roster(load_roster_input({**data, "pins": pins}), time_limit=10)  # allowed under KFO
     assert result.roster["b"][:2] == ["K", "D"]
+
+
+def test_a_one_day_line_overrides_the_weekday_lines():
+    inp = load_roster_input(
+        easter_unit(demand=[{"shift": "D", "minimum": 1}, {"shift": "D", "minimum": 2, "days": [0]}])
+    )
+    every_day, one_day = inp.demand
+    assert 0 not in inp.demand_days(every_day) and inp.demand_days(one_day) == [0]
+    twice = [{"shift": "D", "minimum": 1, "days": [0]}, {"shift": "D", "minimum": 2, "days": [0]}]
+    with pytest.raises(InvalidInput, match="motstridigt behov"):
+        load_roster_input(easter_unit(demand=twice))

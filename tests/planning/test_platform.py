@@ -344,3 +344,32 @@ def test_roster_page_marks_holidays_and_offers_a_calendar_per_person(app, client
     assert link in page
     ics = client.get(link).text
     assert ics.count("BEGIN:VEVENT") == sum(1 for s in plan.proposal["roster"]["b"] if s)
+
+
+def test_changed_demand_on_a_published_roster_is_repaired_from_that_day(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    headers = {"X-CSRF-Token": login(client, "redaktor@alfakommun")}
+    created = client.post("/api/v1/planning/rosters", json={"input": _small_input(), "time_limit": 20}, headers=headers)
+    plan_id = created.json()["id"]
+    _run_jobs(app, session_factory)
+    client.post(f"/api/v1/planning/rosters/{plan_id}/approve", headers=headers)
+    client.post(f"/api/v1/planning/rosters/{plan_id}/publish", headers=headers)
+    published = _proposal(session_factory, plan_id).published_roster
+    assert published is not None
+
+    page = client.get(f"/planering/scheman/{plan_id}").text
+    assert "Ändra behovet och planera om" in page
+    form = {"day": "3", "shift": "K", "competence": "", "minimum": "2", "ideal": ""}
+    bad = client.post(f"/planering/scheman/{plan_id}/behov", data=form | {"ideal": "1"}, headers=headers)
+    assert bad.status_code == 422 and "önskat inte mindre än minimum" in bad.text
+    queued = client.post(f"/planering/scheman/{plan_id}/behov", data=form, headers=headers, follow_redirects=False)
+    assert queued.status_code == 303
+    _run_jobs(app, session_factory)
+    plan = _proposal(session_factory, plan_id)
+    assert plan.status == "utkast", plan.error
+    line = next(x for x in plan.proposal["staffing"] if x["day"] == 3 and x["shift"] == "K")
+    assert line["minimum"] == 2 and line["staffed"] == 2  # the one-day line overrides the every-day line
+    assert [x["minimum"] for x in plan.proposal["staffing"] if x["day"] == 4 and x["shift"] == "K"] == [1]
+    repaired = plan.proposal["roster"]
+    assert all(repaired[e][d] == published[e][d] for e in published for d in range(3))  # earlier days as published
+    assert plan.proposal["changes"] >= 1
+    assert plan.input["demand"][-1] == {"shift": "K", "competence": "", "minimum": 2, "ideal": None, "days": [3]}

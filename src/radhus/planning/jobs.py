@@ -69,7 +69,7 @@ def _solve_roster(job: JobContext, *, repair: bool) -> dict | None:
                 inp=inp,
                 published=published,
                 new_absences=[Absence(**absence)] if absence else [],
-                frozen_days=absence["first_day"] if absence else 0,
+                frozen_days=absence["first_day"] if absence else int(job.payload.get("from_day") or 0),
                 time_limit=time_limit,
                 workers=workers,
             )

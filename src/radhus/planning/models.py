@@ -304,11 +304,23 @@ class RosterInput(_Strict):
         raise InvalidInput(f"Okänd personal '{employee_id}'.")
 
     def demand_days(self, demand: Demand) -> list[int]:
+        """Days a demand line applies to. A line with explicit `days` overrides the weekday lines of the same shift
+        and competence on those days (a changed demand for one day)."""
         if demand.days is not None:
             return [d for d in demand.days if 0 <= d < self.days]
         weekdays = set(range(7) if demand.weekdays is None else demand.weekdays)
         holidays = self.holidays() if self.rules.holiday_demand_like_sunday else {}
-        return [d for d in range(self.days) if (6 if d in holidays else self.date_of(d).weekday()) in weekdays]
+        overridden = {
+            d
+            for other in self.demand
+            if other.days is not None and (other.shift, other.competence) == (demand.shift, demand.competence)
+            for d in other.days
+        }
+        return [
+            d
+            for d in range(self.days)
+            if (6 if d in holidays else self.date_of(d).weekday()) in weekdays and d not in overridden
+        ]
 
     def rules_for(self, employee_id: str) -> Rules:
         """The working-time rules of one employee: the unit's, with the employee's agreement applied."""

@@ -278,6 +278,40 @@ def roster_sick(
     return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=omplaneras", status_code=303)
 
 
+@router.post("/planering/scheman/{plan_id}/behov", include_in_schema=False)
+def roster_demand_change(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    day: Annotated[int, Form()] = 0,
+    shift: Annotated[str, Form()] = "",
+    competence: Annotated[str, Form()] = "",
+    minimum: Annotated[int, Form()] = 0,
+    ideal: Annotated[str, Form()] = "",
+):
+    """Change one day's demand on a published roster and queue a minimal re-plan from that day."""
+    try:
+        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+        try:
+            wanted = int(ideal) if ideal.strip() else None
+        except ValueError as exc:
+            raise InvalidInput("Önskad bemanning måste vara ett heltal.") from exc
+        demand = workflow.demand_changed_on(
+            plan, day=day, shift=shift, competence=competence, minimum=minimum, ideal=wanted
+        )
+        workflow.request_replan(session, who=who, plan_id=plan_id, demand=demand, from_day=day)
+    except RadhusError as exc:
+        session.rollback()
+        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+        return render(
+            request, "planning/roster.html", status_code=exc.status_code, error=exc.message, **_roster_view(plan, who)
+        )
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=omplaneras", status_code=303)
+
+
 @router.get("/planering/scheman/{plan_id}/export/{fmt}", include_in_schema=False)
 def roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, personal: str = ""):
     """Download the roster as CSV, Excel or iCalendar (everyone, or one person)."""
@@ -444,6 +478,7 @@ class Replan(BaseModel):
     first_day: int | None = None
     last_day: int | None = None
     demand: list[dict[str, Any]] | None = None
+    from_day: int | None = None  # with demand: days before it stay as published
 
 
 class RouteCreate(BaseModel):
@@ -548,6 +583,7 @@ def api_roster_replan(request: Request, session: DbSession, who: Planner, plan_i
         first_day=body.first_day,
         last_day=body.last_day,
         demand=body.demand,
+        from_day=body.from_day,
     )
     session.commit()
     _wake(request)

@@ -252,9 +252,11 @@ def request_replan(
     first_day: int | None = None,
     last_day: int | None = None,
     demand: list[dict] | None = None,
+    from_day: int | None = None,
     workers: int = 2,
 ) -> jobs.Job:
-    """Queue a minimal repair of the published roster after sick leave (or changed demand)."""
+    """Queue a minimal repair of the published roster after sick leave (or changed demand; days before
+    `from_day` are kept as published)."""
     require_planner(who)
     plan = get_roster(session, who=who, plan_id=plan_id)
     if not plan.published_roster:
@@ -271,6 +273,10 @@ def request_replan(
     if demand is not None:
         load_roster_input({**plan.input, "demand": demand})  # validated now, not in the job
         payload["demand"] = demand
+        if from_day is not None:
+            if not 0 <= from_day < inp.days:
+                raise InvalidInput(f"Dagen måste ligga inom perioden (0–{inp.days - 1}).")
+            payload["from_day"] = from_day
     if "absence" not in payload and "demand" not in payload:
         raise InvalidInput("Ange sjukfrånvaro eller ett ändrat bemanningsbehov att planera om efter.")
     plan.status = PlanStatus.QUEUED.value
@@ -283,6 +289,30 @@ def request_replan(
         user_id=who.user_id,
         max_attempts=1,
     )
+
+
+def demand_changed_on(
+    plan: RosterPlan, *, day: int, shift: str, competence: str, minimum: int, ideal: int | None
+) -> list[dict]:
+    """The plan's demand with one day's need for a shift (and competence) set to new numbers: an explicit line for
+    that day, which overrides the weekday lines."""
+    inp = roster_input(plan)
+    inp.shift(shift)
+    if not 0 <= day < inp.days:
+        raise InvalidInput(f"Dagen måste ligga inom perioden (0–{inp.days - 1}).")
+    if minimum < 0 or (ideal is not None and ideal < minimum):
+        raise InvalidInput("Minimum får inte vara negativt och önskat inte mindre än minimum.")
+    out = []
+    for line in plan.input["demand"]:
+        same = (line["shift"], line.get("competence", "")) == (shift, competence)
+        if same and line.get("days") is not None and day in line["days"]:
+            rest = [d for d in line["days"] if d != day]
+            if not rest:
+                continue
+            line = {**line, "days": rest}
+        out.append(line)
+    out.append({"shift": shift, "competence": competence, "minimum": minimum, "ideal": ideal, "days": [day]})
+    return out
 
 
 EXPORTS = {
