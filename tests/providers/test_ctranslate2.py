@@ -34,12 +34,15 @@ SENTENCES = [
 D_MODEL, FFN = 16, 32
 
 
-def train_sentencepiece() -> bytes:
-    """A tiny unigram SentencePiece model (pieces 0-2 are <unk>, <s>, </s>, as in OPUS-MT)."""
+def train_sentencepiece(*, target_tokens: tuple[str, ...] = ()) -> bytes:
+    """A tiny unigram SentencePiece model (pieces 0-2 are <unk>, <s>, </s>, as in OPUS-MT).
+
+    `target_tokens` become whole pieces, like MADLAD-400's <2xx> target-language tokens."""
     buffer = io.BytesIO()
     sentencepiece.SentencePieceTrainer.train(
-        sentence_iterator=iter(SENTENCES * 4), model_writer=buffer, vocab_size=50,
+        sentence_iterator=iter(SENTENCES * 4), model_writer=buffer, vocab_size=50 + len(target_tokens),
         model_type="unigram", character_coverage=1.0, minloglevel=2,
+        user_defined_symbols=list(target_tokens),
     )  # fmt: skip
     return buffer.getvalue()
 
@@ -163,3 +166,48 @@ def test_corrupt_model_bin_gives_a_swedish_error(models, tmp_path):
     assert str(broken) in error.value.message
     assert error.value.detail["reason"] == "model_unreadable"
     assert hub.events[-1]["status"] == "failed" and hub.events[-1]["error"] == error.value.message
+
+
+MADLAD_TARGETS = ("<2en>", "<2so>", "<2uk>")
+
+
+@pytest.fixture(scope="module")
+def madlad(tmp_path_factory, models) -> Path:  # type: ignore[no-untyped-def]
+    """A pair model sv-en beside a multilingual model laid out as MADLAD-400 is for CTranslate2."""
+    root = tmp_path_factory.mktemp("madlad")
+    (root / "sv-en").symlink_to(models / "sv-en", target_is_directory=True)
+    folder = root / "madlad400-tiny"
+    spm_model = train_sentencepiece(target_tokens=MADLAD_TARGETS)
+    build_model(folder, spm_model, seed=13, add_source_eos=False)
+    for name in ("source.spm", "target.spm"):
+        (folder / name).unlink()
+    (folder / "sentencepiece.model").write_bytes(spm_model)
+    return root
+
+
+def test_madlad_translates_to_the_languages_it_has_a_token_for(madlad):
+    hub = make_hub(madlad)
+    result = hub.translate("Hemtjänsten kommer i morgon.", source="sv", target="so", data_class=DataClass.KANSLIG)
+    assert result.path == ["sv-so"] and result.model == "madlad400-tiny/sv-so" and result.provider == "opus"
+    assert result.text.strip()  # random weights: what it says is noise, only that it was decoded
+    adapter = hub.instance("translation", "opus", None)
+    assert adapter.target_languages(madlad / "madlad400-tiny") == {"en", "so", "uk"}
+    tokens = adapter.multilingual_tokens("Välkommen till biblioteket.", target="uk")
+    assert tokens[0] == "<2uk>" and tokens[-1] == "</s>" and "<2uk>" not in tokens[1:]
+    sentence = "Hemtjänsten kommer i morgon."
+    direct = adapter.translate(sentence, source="sv", target="so")
+    assert direct.usage.prompt_tokens == len(adapter.multilingual_tokens(sentence, target="so"))
+    assert [e["status"] for e in hub.events] == ["ok"]
+
+
+def test_a_pair_model_is_preferred_over_madlad(madlad):
+    result = make_hub(madlad).translate("Jag bor i en stad.", source="sv", target="en", data_class=DataClass.OPPEN)
+    assert result.model == "opus-mt (ctranslate2)/sv-en"
+
+
+def test_a_language_madlad_lacks_is_said_plainly(madlad):
+    hub = make_hub(madlad)
+    with pytest.raises(ProviderError) as error:
+        hub.translate("Hemtjänsten kommer i morgon.", source="sv", target="ti", data_class=DataClass.OPPEN)
+    assert "ingen konfigurerad översättning från svenska till tigrinska" in error.value.message
+    assert hub.events[-1]["status"] == "failed"

@@ -17,8 +17,12 @@ from radhus.providers.models import ChatMessage, ChatResult, TranslationResult, 
 PIVOT = "en"
 CT2_LAYOUT_SV = (
     "en mapp med en undermapp per språkpar, t.ex. sv-en/ och en-uk/, som var och en innehåller en "
-    "OPUS-MT-modell i CTranslate2-format (model.bin, source.spm, target.spm, shared_vocabulary.json)"
+    "OPUS-MT-modell i CTranslate2-format (model.bin, source.spm, target.spm, shared_vocabulary.json), "
+    "och/eller en undermapp med en flerspråkig MADLAD-400-modell i CTranslate2-format (model.bin, "
+    "sentencepiece.model)"
 )
+MULTILINGUAL_TOKENIZER = "sentencepiece.model"  # MADLAD-400: one model, the target chosen by a <2xx> token
+TARGET_TOKEN = re.compile(r"<2([a-z]{2,3})>")
 APERTIUM_MODES = {
     ("sv", "da"): "swe-dan",
     ("da", "sv"): "dan-swe",
@@ -55,23 +59,36 @@ def _config_flag(folder: Path, key: str) -> bool:
         return False
 
 
+def _import_ctranslate2(provider: str):  # type: ignore[no-untyped-def]
+    try:
+        import ctranslate2
+        import sentencepiece
+    except ImportError as exc:
+        raise ProviderError(
+            "Paketen ctranslate2 och sentencepiece behövs för översättning med lokala modeller.",
+            detail={"provider": provider, "reason": "not_installed"},
+        ) from exc
+    return ctranslate2, sentencepiece
+
+
 class CTranslate2Translator:
-    """OPUS-MT (or similar) CTranslate2 models, one folder per language pair."""
+    """CTranslate2 models: OPUS-MT (or similar), one folder per language pair, and multilingual MADLAD-400."""
 
     def __init__(self, name: str, config: ProviderConfig):
         self.name = name
         self.config = config
         root = Path(config.model_dir) if config.model_dir else None
         self.pair_dirs = {}
+        self.multilingual_dirs: list[Path] = []
         if root and root.is_dir():
             for child in sorted(root.iterdir()):
-                if (
-                    child.is_dir()
-                    and (child / "model.bin").is_file()
-                    and re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", child.name)
-                ):
+                if not (child.is_dir() and (child / "model.bin").is_file()):
+                    continue
+                if re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", child.name):
                     self.pair_dirs[tuple(child.name.split("-"))] = child
-        if not self.pair_dirs:
+                elif (child / MULTILINGUAL_TOKENIZER).is_file():
+                    self.multilingual_dirs.append(child)
+        if not self.pair_dirs and not self.multilingual_dirs:
             raise ProviderError(
                 f"Översättningsmodellerna för {name} hittades inte. Ange model_dir under "
                 f"[providers.translation.{name}] till {CT2_LAYOUT_SV}.",
@@ -79,20 +96,59 @@ class CTranslate2Translator:
             )
         self.model = config.model or "opus-mt (ctranslate2)"
         self._loaded: dict[tuple[str, str], tuple] = {}
+        self._multilingual: dict[Path, tuple] = {}
+        self._targets: dict[Path, set[str]] = {}
 
     def supports(self, source: str, target: str) -> bool:
-        return (source, target) in self.pair_dirs
+        return (source, target) in self.pair_dirs or self._multilingual_for(target) is not None
+
+    def target_languages(self, folder: Path) -> set[str]:
+        """Languages a multilingual model writes: its <2xx> tokens (read once from sentencepiece.model)."""
+        if folder not in self._targets:
+            _, sentencepiece = _import_ctranslate2(self.name)
+            processor = self._tokenizer(folder, sentencepiece)
+            pieces = (processor.id_to_piece(i) for i in range(processor.get_piece_size()))
+            self._targets[folder] = {m.group(1) for p in pieces if (m := TARGET_TOKEN.fullmatch(p))}
+        return self._targets[folder]
+
+    def _multilingual_for(self, target: str) -> Path | None:
+        return next((f for f in self.multilingual_dirs if target in self.target_languages(f)), None)
+
+    def _unreadable(self, folder: Path) -> ProviderError:
+        return ProviderError(
+            f"Översättningsmodellen i {folder} kunde inte läsas. Mappen ska innehålla {CT2_LAYOUT_SV}.",
+            detail={"provider": self.name, "reason": "model_unreadable", "path": str(folder)},
+        )
+
+    def _tokenizer(self, folder: Path, sentencepiece):  # type: ignore[no-untyped-def]
+        try:
+            return sentencepiece.SentencePieceProcessor(model_file=str(folder / MULTILINGUAL_TOKENIZER))
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise self._unreadable(folder) from exc
+
+    def _load_multilingual(self, folder: Path) -> tuple:
+        if folder not in self._multilingual:
+            ctranslate2, sentencepiece = _import_ctranslate2(self.name)
+            try:
+                translator = ctranslate2.Translator(
+                    str(folder), device=self.config.device, compute_type=self.config.compute_type
+                )
+            except (RuntimeError, OSError, ValueError) as exc:
+                raise self._unreadable(folder) from exc
+            eos = [] if _config_flag(folder, "add_source_eos") else ["</s>"]
+            self._multilingual[folder] = (translator, self._tokenizer(folder, sentencepiece), eos)
+        return self._multilingual[folder]
+
+    def multilingual_tokens(self, sentence: str, *, target: str) -> list[str]:
+        """Source pieces for a multilingual model: the target token <2xx> first, </s> last unless CT2 adds it."""
+        folder = self._multilingual_for(target)
+        assert folder is not None
+        _, processor, eos = self._load_multilingual(folder)
+        return [f"<2{target}>", *processor.encode(sentence, out_type=str), *eos]
 
     def _load(self, pair: tuple[str, str]):
         if pair not in self._loaded:
-            try:
-                import ctranslate2
-                import sentencepiece
-            except ImportError as exc:
-                raise ProviderError(
-                    "Paketen ctranslate2 och sentencepiece behövs för översättning med lokala modeller.",
-                    detail={"provider": self.name, "reason": "not_installed"},
-                ) from exc
+            ctranslate2, sentencepiece = _import_ctranslate2(self.name)
             folder = self.pair_dirs[pair]
             try:
                 translator = ctranslate2.Translator(
@@ -101,26 +157,32 @@ class CTranslate2Translator:
                 source_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "source.spm"))
                 target_sp = sentencepiece.SentencePieceProcessor(model_file=str(folder / "target.spm"))
             except (RuntimeError, OSError, ValueError) as exc:
-                raise ProviderError(
-                    f"Översättningsmodellen i {folder} kunde inte läsas. Mappen ska innehålla {CT2_LAYOUT_SV}.",
-                    detail={"provider": self.name, "reason": "model_unreadable", "path": str(folder)},
-                ) from exc
+                raise self._unreadable(folder) from exc
             # Models converted by ct2-opus-mt-converter / ct2-marian-converter add </s> themselves.
             eos = [] if _config_flag(folder, "add_source_eos") else ["</s>"]
             self._loaded[pair] = (translator, source_sp, target_sp, eos)
         return self._loaded[pair]
 
     def translate(self, text: str, *, source: str, target: str) -> TranslationResult:
-        """Translate sentence by sentence with beam search."""
+        """Translate sentence by sentence with beam search (a pair model when there is one, else MADLAD-400)."""
         started = time.perf_counter()
-        translator, source_sp, target_sp, eos = self._load((source, target))
         sentences = _split_sentences(text)
-        tokens = [source_sp.encode(sentence, out_type=str) + eos for sentence in sentences]
+        if (source, target) in self.pair_dirs:
+            translator, source_sp, target_sp, eos = self._load((source, target))
+            tokens = [source_sp.encode(sentence, out_type=str) + eos for sentence in sentences]
+            model = self.model
+        else:
+            folder = self._multilingual_for(target)
+            if folder is None:
+                raise no_translation_path_error(source, target)
+            translator, target_sp, _ = self._load_multilingual(folder)
+            tokens = [self.multilingual_tokens(sentence, target=target) for sentence in sentences]
+            model = self.config.model or folder.name
         results = translator.translate_batch(tokens, beam_size=4, max_decoding_length=512) if tokens else []
         translated = [target_sp.decode([t for t in r.hypotheses[0] if t != "</s>"]) for r in results]
         return TranslationResult(
             provider=self.name,
-            model=f"{self.model}/{source}-{target}",
+            model=f"{model}/{source}-{target}",
             text=" ".join(translated),
             source_language=source,
             target_language=target,
