@@ -53,8 +53,9 @@ class ProviderConfig(BaseModel):
     model_dir: Path | None = Field(
         None,
         description="Local model folder: faster-whisper (CTranslate2 Whisper: model.bin, config.json, "
-        "tokenizer.json), sentence-transformers, Piper (<voice>.onnx + <voice>.onnx.json) or, for "
-        "ctranslate2, a folder with one sub-folder per pair named <src>-<tgt> (e.g. sv-en/).",
+        "tokenizer.json), sentence-transformers (a saved model: modules.json, config.json, weights, tokenizer), "
+        "Piper (<voice>.onnx + <voice>.onnx.json) or, for ctranslate2, a folder with one sub-folder per pair "
+        "named <src>-<tgt> (e.g. sv-en/) and/or a MADLAD-400 sub-folder (model.bin + sentencepiece.model).",
     )
     device: str = Field("cpu", description="cpu or cuda for local models.")
     compute_type: str = Field("int8", description="CTranslate2 compute type for local models.")
