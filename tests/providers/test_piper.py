@@ -28,7 +28,7 @@ from radhus.core.audit import AuditRecord  # noqa: E402
 from radhus.core.errors import ProviderError  # noqa: E402
 from radhus.core.privacy import DataClass  # noqa: E402
 from radhus.providers.config import ProviderConfig, ProvidersConfig  # noqa: E402
-from radhus.providers.piper import PiperTextToSpeech, split_clauses  # noqa: E402
+from radhus.providers.piper import PiperTextToSpeech, espeak_ipa, split_clauses  # noqa: E402
 from radhus.providers.routing import ProviderHub  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
@@ -146,7 +146,7 @@ def decode(wav: bytes, *, eos: int, meta: int) -> tuple[int, list[dict]]:
     return rate, runs
 
 
-def espeak_ipa(clause: str) -> str:
+def direct_ipa(clause: str) -> str:
     """What espeak-ng says for one clause, asked directly (independent of the adapter's batching)."""
     out = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", "sv"], input=clause.encode(), capture_output=True)
     return " ".join(line.strip() for line in out.stdout.decode().splitlines() if line.strip())
@@ -175,8 +175,8 @@ def test_piper_voice_through_the_hub_speaks_piper_ids_per_sentence(tmp_path, ses
 
     result = hub.synthesize(SENTENCE, data_class=DataClass.KANSLIG, language="sv")
 
-    first = f"{espeak_ipa('Hej')}, {espeak_ipa('välkommen till kommunen')}!"
-    second = f"{espeak_ipa('Hemtjänsten kommer i morgon')}."
+    first = f"{direct_ipa('Hej')}, {direct_ipa('välkommen till kommunen')}!"
+    second = f"{direct_ipa('Hemtjänsten kommer i morgon')}."
     assert "ˈ" in first and "ɛ" in first  # real IPA from espeak-ng, with stress marks
     assert all(ch in ID_MAP for ch in unicodedata.normalize("NFD", first + second))
     rate, runs = decode(result.audio_wav, eos=ID_MAP["$"][0], meta=4)
@@ -195,7 +195,7 @@ def test_piper_voice_through_the_hub_speaks_piper_ids_per_sentence(tmp_path, ses
 def test_multi_speaker_voice_gets_a_speaker_id(tmp_path):
     voice = PiperTextToSpeech("piper", ProviderConfig(kind="piper", model_dir=write_voice(tmp_path, speakers=2)))
     _, runs = decode(voice.synthesize("Hej.").audio_wav, eos=ID_MAP["$"][0], meta=5)
-    assert len(runs) == 1 and runs[0]["sid"] == 0 and runs[0]["ids"] == expected_ids(f"{espeak_ipa('Hej')}.")
+    assert len(runs) == 1 and runs[0]["sid"] == 0 and runs[0]["ids"] == expected_ids(f"{direct_ipa('Hej')}.")
 
 
 def test_unknown_phonemes_are_skipped_and_logged(tmp_path, caplog):
@@ -205,7 +205,7 @@ def test_unknown_phonemes_are_skipped_and_logged(tmp_path, caplog):
     )
     with caplog.at_level(logging.WARNING, logger="radhus.providers.piper"):
         (ids,) = voice.phoneme_ids("Hej.")
-    spoken = unicodedata.normalize("NFD", f"{espeak_ipa('Hej')}.").replace("ˈ", "")
+    spoken = unicodedata.normalize("NFD", f"{direct_ipa('Hej')}.").replace("ˈ", "")
     assert ids == [1, 0, *[x for p in spoken for x in (ID_MAP[p][0], 0)], 2]
     assert "ˈ" in caplog.text
 
@@ -216,6 +216,18 @@ def test_missing_onnxruntime_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(ProviderError) as info:
         voice.synthesize("Hej.")
     assert "onnxruntime" in info.value.message and "radhus[tts-piper]" in info.value.message
+
+
+def test_espeak_output_is_lined_up_with_the_clauses_even_when_espeak_splits_them():
+    long_clause = " ".join(["hemtjänsten kommer i morgon bitti med mat"] * 30)  # espeak-ng breaks this up
+    texts = ["Hej", long_clause, "ett\n.\ntvå", "tack"]  # the third holds our own separator: no batch alignment
+    assert espeak_ipa(texts, "sv") == [
+        direct_ipa("Hej"),
+        direct_ipa(long_clause),
+        f"{direct_ipa('ett')} {direct_ipa('två')}",
+        direct_ipa("tack"),
+    ]
+    assert espeak_ipa(["Hej", long_clause], "sv") == [direct_ipa("Hej"), direct_ipa(long_clause)]  # batched
 
 
 def test_clauses_keep_their_punctuation_and_numbers_stay_whole():
