@@ -1,4 +1,5 @@
 """English for the knowledge base pages (Swedish source text → English)."""
+# ruff: noqa: E501
 
 EN = {
     "%(n)s dokument läses in …": "%(n)s documents being read …",
@@ -113,4 +114,18 @@ EN = {
     "I kö": "Queued",
     "Sökbar": "Searchable",
     "Misslyckades": "Failed",
+    "Svaret kunde inte hämtas. Försök igen.": "The answer could not be fetched. Please try again.",
+    "Åtkomst": "Access",
+    "Alla i organisationen kan använda samlingen.": "Everyone in the organisation can use the collection.",
+    "Samlingen kan användas av:": "The collection can be used by:",
+    "rollerna": "the roles",
+    "enheterna": "the units",
+    "användarna": "the users",
+    "Administratörer och den som skapade samlingen har alltid åtkomst.": "Administrators and whoever created the collection always have access.",
+    "Roller": "Roles",
+    "Enheter": "Units",
+    "Organisationen har inga enheter ännu.": "The organisation has no units yet.",
+    "Enskilda användare (håll Ctrl för att välja flera)": "Individual users (hold Ctrl to choose several)",
+    "Den som har någon av de valda rollerna, tillhör någon av enheterna eller är vald som användare får använda samlingen. Väljer du inget får alla i organisationen använda den.": "Anyone who has one of the chosen roles, belongs to one of the units or is chosen as a user may use the collection. If you choose nothing, everyone in the organisation may use it.",
+    "Spara åtkomst": "Save access",
 }

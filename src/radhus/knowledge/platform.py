@@ -23,7 +23,7 @@ from radhus.core import audit, register
 from radhus.core.audit import AuditKind
 from radhus.core.auth import Principal, Role, User
 from radhus.core.errors import Forbidden, InvalidInput, NotFound, ProviderError
-from radhus.core.orgs import Organisation, get_organisation
+from radhus.core.orgs import Organisation, Unit, get_organisation
 from radhus.core.privacy import DataClass, redact
 from radhus.knowledge import service
 from radhus.knowledge.answer import ChatFn, answer_question
@@ -144,16 +144,53 @@ def create_collection(
     klass = _data_class(data_class)
     if session.scalar(select(Collection.id).where(Collection.org_id == who.org_id, Collection.name == name)):
         raise InvalidInput(f"Det finns redan en samling som heter {name}.")
-    unknown = sorted(set(allowed_roles) - ROLE_VALUES)
-    if unknown:
-        raise InvalidInput(f"Okända roller: {', '.join(unknown)}.")
+    roles, units, users = _checked_access(session, who, allowed_roles, allowed_units, allowed_users)
     collection = Collection(
         org_id=who.org_id, name=name, data_class=klass.value, description=description.strip(),
-        owner_id=who.user_id, allowed_roles=list(allowed_roles), allowed_units=list(allowed_units),
-        allowed_users=list(allowed_users),
+        owner_id=who.user_id, allowed_roles=roles, allowed_units=units, allowed_users=users,
     )  # fmt: skip
     session.add(collection)
     session.flush()
+    return collection
+
+
+def _checked_access(
+    session: Session, who: Principal, roles: Sequence[str], units: Sequence[int], users: Sequence[int]
+) -> tuple[list[str], list[int], list[int]]:
+    """Roles, units and users for a collection's access list; units and users must be of the caller's organisation."""
+    unknown = sorted(set(roles) - ROLE_VALUES)
+    if unknown:
+        raise InvalidInput(f"Okända roller: {', '.join(unknown)}.")
+    unit_ids, user_ids = sorted({int(u) for u in units}), sorted({int(u) for u in users})
+    own_units = set(session.scalars(select(Unit.id).where(Unit.org_id == who.org_id, Unit.id.in_(unit_ids))))
+    if missing := [u for u in unit_ids if u not in own_units]:
+        raise InvalidInput(f"Enheten {missing[0]} finns inte i er organisation.")
+    own_users = set(session.scalars(select(User.id).where(User.org_id == who.org_id, User.id.in_(user_ids))))
+    if missing := [u for u in user_ids if u not in own_users]:
+        raise InvalidInput(f"Användaren {missing[0]} finns inte i er organisation.")
+    return sorted(set(roles)), unit_ids, user_ids
+
+
+def set_access(
+    session: Session,
+    who: Principal,
+    *,
+    collection_id: int,
+    allowed_roles: Sequence[str] = (),
+    allowed_units: Sequence[int] = (),
+    allowed_users: Sequence[int] = (),
+) -> Collection:
+    """Who in the organisation may use a collection: any of the roles, units or named users; all empty: everyone.
+
+    Administrators and the collection's owner always keep access (redaktör of the owning organisation).
+    """
+    collection = get_collection(session, who, collection_id, manage=True)
+    roles, units, users = _checked_access(session, who, allowed_roles, allowed_units, allowed_users)
+    collection.allowed_roles, collection.allowed_units, collection.allowed_users = roles, units, users
+    session.flush()
+    audit.append(session, kind=AuditKind.ADMIN_CHANGE, action="knowledge.access", org_id=who.org_id,
+                 user_id=who.user_id, username=who.username,
+                 detail={"collection_id": collection.id, "roles": roles, "units": units, "users": users})  # fmt: skip
     return collection
 
 

@@ -1,24 +1,32 @@
 """Knowledge pages and API: collections, uploads, crawling, sharing, chat with citations, feedback, assistants."""
 
 import hashlib
+import json
+import logging
+import queue
+import threading
+import time
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from radhus.core import jobs, orgs
-from radhus.core.auth import Principal, Role
-from radhus.core.errors import InvalidInput, NotFound
+from radhus.core.auth import Principal, Role, list_users
+from radhus.core.errors import InvalidInput, NotFound, RadhusError
 from radhus.core.privacy import DataClass
 from radhus.knowledge import jobs as knowledge_jobs
 from radhus.knowledge import platform, service
 from radhus.knowledge.tables import Assistant, Collection, CrawlSource, Document, QuestionLog
+from radhus.web import i18n
 from radhus.web.deps import context, db, principal, render, role_required
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
@@ -118,6 +126,28 @@ def _collection_values(session: Session, who: Principal, collection: Collection)
         if own
         else [],
         "data_class_label": DataClass(collection.data_class).label_sv,
+        **(_access_values(session, collection) if own and who.has_role(Role.EDITOR) else {}),
+    }
+
+
+def _access_values(session: Session, collection: Collection) -> dict[str, Any]:
+    """The organisation's roles, units and users for the collection's access form."""
+    units = orgs.list_units(session, org_id=collection.org_id)
+    users = list_users(session, org_id=collection.org_id)
+    chosen_units = set(collection.allowed_units or [])
+    chosen_users = set(collection.allowed_users or [])
+    return {
+        "roles": list(Role),
+        "units": units,
+        "users": users,
+        "chosen_roles": set(collection.allowed_roles or []),
+        "chosen_units": chosen_units,
+        "chosen_users": chosen_users,
+        "access_summary": {
+            "roles": [Role(r).label_sv for r in collection.allowed_roles or [] if r in platform.ROLE_VALUES],
+            "units": [u.name for u in units if u.id in chosen_units],
+            "users": [u.display_name for u in users if u.id in chosen_users],
+        },
     }
 
 
@@ -241,6 +271,22 @@ def crawl_again(request: Request, session: DbSession, who: Editor, source_id: in
     return RedirectResponse(f"/kunskap/samlingar/{source.collection_id}", status_code=303)
 
 
+@router.post("/kunskap/samlingar/{collection_id}/atkomst", include_in_schema=False)
+def access_form(
+    session: DbSession,
+    who: Editor,
+    collection_id: int,
+    allowed_roles: Annotated[list[str], Form()] = [],  # noqa: B006
+    allowed_units: Annotated[list[int], Form()] = [],  # noqa: B006
+    allowed_users: Annotated[list[int], Form()] = [],  # noqa: B006
+):
+    """Choose who may use the collection: roles, units and named users (redaktör); nothing chosen: everyone."""
+    collection = platform.set_access(session, who, collection_id=collection_id, allowed_roles=_roles(allowed_roles),
+                                     allowed_units=allowed_units, allowed_users=allowed_users)  # fmt: skip
+    still = platform.may_use(session, who, collection)
+    return RedirectResponse(f"/kunskap/samlingar/{collection.id}#atkomst" if still else "/kunskap", status_code=303)
+
+
 @router.post("/kunskap/samlingar/{collection_id}/delning", include_in_schema=False)
 def share_form(session: DbSession, who: Admin, collection_id: int, org_slug: Annotated[str, Form()]):
     """Share the collection read-only with another organisation (administrator)."""
@@ -306,6 +352,7 @@ def _ask(
     assistant_id: int | None,
     provider: str | None = None,
     history: list[str] | None = None,
+    on_delta: Callable[[str], None] | None = None,
 ) -> tuple[platform.AskResult, list[Collection]]:
     if assistant_id:
         collections, assistant = _targets(session, who, None, assistant_id)
@@ -315,8 +362,22 @@ def _ask(
         collections, assistant = [platform.get_collection(session, who, c) for c in collection_ids], None
     hub = context(request).provider_hub(session, who)
     result = platform.ask(session, who, store=_store(request), collections=collections, question=question,
-                          hub=hub, provider=provider, assistant=assistant, history=history or [])  # fmt: skip
+                          hub=hub, provider=provider, assistant=assistant, history=history or [],
+                          on_delta=on_delta)  # fmt: skip
     return result, collections
+
+
+def _answer_values(session: Session, result: platform.AskResult, collections: list[Collection]) -> dict[str, Any]:
+    """What the answer fragment needs: the answer, its question-log row and a link per citation."""
+    links = {}
+    for citation in result.answer.citations:
+        document = platform.document_for_chunk(session, collections, citation.document)
+        links[citation.number] = f"/kunskap/dokument/{document.id}?stycke={citation.chunk_id}" if document else ""
+    return {"result": result, "log": result.log, "links": links}
+
+
+def _chat_history(history: list[str]) -> list[str]:
+    return [h for h in history if h.strip()][-3:]
 
 
 @router.post("/kunskap/fraga", include_in_schema=False)
@@ -332,18 +393,77 @@ def ask_form(
     """Answer a chat question with numbered citations (an HTMX fragment, or the whole chat page)."""
     result, collections = _ask(request, session, who, question=question,
                                collection_ids=[collection_id] if collection_id else [], assistant_id=assistant_id,
-                               history=[h for h in history if h.strip()][-3:])  # fmt: skip
-    links = {}
-    for citation in result.answer.citations:
-        document = platform.document_for_chunk(session, collections, citation.document)
-        links[citation.number] = f"/kunskap/dokument/{document.id}?stycke={citation.chunk_id}" if document else ""
-    values: dict[str, Any] = {"result": result, "log": result.log, "links": links}
+                               history=_chat_history(history))  # fmt: skip
+    values = _answer_values(session, result, collections)
     if _is_htmx(request):
         return render(request, "knowledge/_answer.html", **values)
     helper = session.get(Assistant, assistant_id) if assistant_id else None
     heading = helper.name if helper else collections[0].name
     return render(request, "knowledge/chat.html", heading=heading, collection_id=collection_id,
                   assistant_id=assistant_id, intro="", first=values)  # fmt: skip
+
+
+STREAM_LIMIT_S = 600.0
+UNEXPECTED_SV = "Ett oväntat fel inträffade när svaret togs fram. Försök igen."
+
+
+@router.post("/kunskap/fraga/strom", include_in_schema=False)
+def ask_stream(
+    request: Request,
+    session: DbSession,
+    who: Caller,
+    question: Annotated[str, Form()],
+    collection_id: Annotated[int | None, Form()] = None,
+    assistant_id: Annotated[int | None, Form()] = None,
+    history: Annotated[list[str], Form()] = [],  # noqa: B006
+):
+    """Answer a chat question as server-sent events, the text streamed as the chat model writes it.
+
+    Events: `delta` (a piece of the model's text), then `done` (the answer with its citation chips, HTML) or
+    `error` (a Swedish message)."""
+    if not question.strip():
+        raise InvalidInput("Skriv en fråga.")
+    _targets(session, who, collection_id, assistant_id)  # unknown or forbidden targets fail before streaming
+    session.commit()
+    events: queue.Queue[tuple[str, str]] = queue.Queue()
+    language = i18n.current_language.get()
+
+    def answer() -> None:
+        i18n.current_language.set(language)  # a fresh thread: the request's language does not follow by itself
+        try:
+            with context(request).session_factory() as own:
+                result, collections = _ask(request, own, who, question=question,
+                                           collection_ids=[collection_id] if collection_id else [],
+                                           assistant_id=assistant_id, history=_chat_history(history),
+                                           on_delta=lambda text: events.put(("delta", text)))  # fmt: skip
+                fragment = render(request, "knowledge/_answer.html", **_answer_values(own, result, collections))
+                own.commit()
+            events.put(("done", bytes(fragment.body).decode()))
+        except RadhusError as exc:
+            events.put(("error", exc.message))
+        except Exception:  # the page must hear that it failed; the details go to the log
+            log.exception("streamed answer failed")
+            events.put(("error", UNEXPECTED_SV))
+
+    # The answer is produced to the end in its own thread even if the page goes away: it is logged and audited.
+    threading.Thread(target=answer, name="radhus-answer", daemon=True).start()
+    return StreamingResponse(_server_sent(events), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})  # fmt: skip
+
+
+def _server_sent(events: "queue.Queue[tuple[str, str]]") -> Iterator[str]:
+    """Server-sent events from the queue until `done` or `error`; a comment each second keeps proxies open."""
+    deadline = time.monotonic() + STREAM_LIMIT_S
+    while time.monotonic() < deadline:
+        try:
+            kind, data = events.get(timeout=1.0)
+        except queue.Empty:
+            yield ": väntar\n\n"
+            continue
+        yield f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+        if kind in ("done", "error"):
+            return
+    yield f"event: error\ndata: {json.dumps('Svaret tog för lång tid. Försök igen.', ensure_ascii=False)}\n\n"
 
 
 @router.post("/kunskap/fragor/{question_id}/betyg", include_in_schema=False)
@@ -449,6 +569,8 @@ def _collection_json(session: Session, who: Principal, collection: Collection) -
         "description": collection.description,
         "shared_with_us": collection.org_id != who.org_id,
         "allowed_roles": collection.allowed_roles,
+        "allowed_units": collection.allowed_units,
+        "allowed_users": collection.allowed_users,
         "documents": len(platform.list_documents(session, collection)),
     }
 
@@ -480,6 +602,20 @@ def api_create_collection(session: DbSession, who: Editor, body: CollectionReque
                                             allowed_units=body.allowed_units,
                                             allowed_users=body.allowed_users)  # fmt: skip
     return _collection_json(session, who, collection)
+
+
+class AccessRequest(BaseModel):
+    allowed_roles: list[str] = Field(default=[], description="Roles that may use the collection.")
+    allowed_units: list[int] = Field(default=[], description="Units (ids) whose members may use it.")
+    allowed_users: list[int] = Field(default=[], description="Users (ids) who may use it; all three empty: everyone.")
+
+
+@api.put("/knowledge/collections/{collection_id}/access", summary="Who may use a collection (redaktör)")
+def api_set_access(session: DbSession, who: Editor, collection_id: int, body: AccessRequest) -> dict:
+    collection = platform.set_access(session, who, collection_id=collection_id, allowed_roles=body.allowed_roles,
+                                     allowed_units=body.allowed_units, allowed_users=body.allowed_users)  # fmt: skip
+    return {"id": collection.id, "allowed_roles": collection.allowed_roles,
+            "allowed_units": collection.allowed_units, "allowed_users": collection.allowed_users}  # fmt: skip
 
 
 @api.get("/knowledge/collections/{collection_id}/documents", summary="Documents of a collection with status")
