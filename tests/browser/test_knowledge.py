@@ -99,7 +99,8 @@ def _collection(app, session_factory, tmp_path, documents: dict[str, str], **acc
         for name, text in documents.items():
             path = tmp_path / name
             path.write_text(text, encoding="utf-8")
-            ids.append(platform.add_local_file(session, who, settings=ctx.settings, collection=collection, path=path).id)
+            document = platform.add_local_file(session, who, settings=ctx.settings, collection=collection, path=path)
+            ids.append(document.id)
         jobs.enqueue(session, org_id=who.org_id, kind="knowledge.ingest", title="t", payload={"document_ids": ids})
         collection_id = collection.id
     jobs.run_until_idle(session_factory, ctx.job_handlers, backoff_seconds=0)
