@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -58,22 +58,22 @@ class ShiftType(_Strict):
         _minutes(value)
         return value
 
-    @property
+    @cached_property
     def start_min(self) -> int:
         return _minutes(self.start)
 
-    @property
+    @cached_property
     def length_min(self) -> int:
         """Length including breaks (presence), in minutes."""
         length = _minutes(self.end) - self.start_min
         return length if length > 0 else length + 1440
 
-    @property
+    @cached_property
     def work_min(self) -> int:
         """Working time excluding breaks, in minutes."""
         return self.length_min - self.break_minutes
 
-    @property
+    @cached_property
     def night_min(self) -> int:
         """Minutes of the shift that fall within 22:00-06:00."""
         total = 0
@@ -82,7 +82,7 @@ class ShiftType(_Strict):
             total += max(0, min(self.start_min + self.length_min, hi) - max(self.start_min, lo))
         return total
 
-    @property
+    @cached_property
     def is_night(self) -> bool:
         """A night shift has at least 3 hours within 22-06 (ATL's definition of night worker)."""
         return self.night_min >= 180

@@ -522,12 +522,14 @@ def staffing_report(inp: RosterInput, roster: dict[str, list[str]]) -> list[dict
     return out
 
 
-def _why_not(inp: RosterInput, roster: dict[str, list[str]], emp, day: int, sid: str) -> str:
+def _why_not(inp: RosterInput, roster: dict[str, list[str]], emp, day: int, sid: str, cache: dict | None = None) -> str:
     """Short Swedish reason why this employee does not take the shift."""
     absent = absent_days(inp, emp.id)
     if day in absent:
         return f"{emp.label} är frånvarande ({absent[day]})"
-    problems = check_assignment_change(inp=inp, roster=roster, employee_id=emp.id, day=day, shift_id=sid)
+    problems = check_assignment_change(
+        inp=inp, roster=roster, employee_id=emp.id, day=day, shift_id=sid, before_cache=cache
+    )
     if problems:  # a rule that would block the shift even instead of this person's current one names the cause
         return problems[0]
     current = roster[emp.id][day]
@@ -536,7 +538,7 @@ def _why_not(inp: RosterInput, roster: dict[str, list[str]], emp, day: int, sid:
     return f"{emp.label} kan ta passet men det skulle försämra andra mål (arbetstid, önskemål, rättvisa)"
 
 
-def explain_unmet(inp: RosterInput, roster: dict[str, list[str]], line: dict) -> str:
+def explain_unmet(inp: RosterInput, roster: dict[str, list[str]], line: dict, cache: dict | None = None) -> str:
     """Swedish explanation of one under-staffed line naming what prevents a better solution."""
     d, sid, comp = line["day"], line["shift"], line["competence"]
     shift = inp.shift(sid)
@@ -549,7 +551,7 @@ def explain_unmet(inp: RosterInput, roster: dict[str, list[str]], line: dict) ->
     head = f"{shift.label} {inp.day_label(d)}{f' ({holiday})' if holiday else ''}: {missing} {who} saknas ({kind})."
     if not candidates:
         return f"{head} {nobody} finns att sätta in."
-    reasons = [_why_not(inp, roster, e, d, sid) for e in candidates]
+    reasons = [_why_not(inp, roster, e, d, sid, cache) for e in candidates]
     blocked = [r for r in reasons if "kan ta passet" not in r]
     if len(blocked) == len(reasons):
         lead = f"{head} {nobody} kan ta {shift_noun(shift.label)} {inp.day_label(d)} utan att bryta reglerna: "
@@ -566,7 +568,8 @@ def _wish_granted(inp: RosterInput, roster: dict[str, list[str]], wish) -> bool:
 def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
     """Staffing report, wishes granted, fairness and explanations for a roster (from the checker, not the model)."""
     staffing = staffing_report(inp, roster)
-    explanations = [explain_unmet(inp, roster, line) for line in staffing if line["under_ideal"]]
+    cache: dict = {}  # each employee's current violations, computed once for all the explanations
+    explanations = [explain_unmet(inp, roster, line, cache) for line in staffing if line["under_ideal"]]
     for v in check_roster_rules(inp, roster):
         explanations.append(("Regelbrott: " if v.hard else "Mjuk regel: ") + v.message)
     granted = 0
@@ -583,7 +586,7 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
     for emp in inp.employees:
         if len(absent_days(inp, emp.id)) == inp.days:
             explanations.append(f"{emp.label} är inte tillgänglig någon dag under perioden och har inga pass.")
-    continuity = recipient_continuity(inp, roster)
+    continuity = recipient_continuity(inp, roster, cache)
     explanations += [c["explanation"] for c in continuity if c["explanation"]]
     return RosterResult(
         status="",
@@ -597,7 +600,7 @@ def report(inp: RosterInput, roster: dict[str, list[str]]) -> RosterResult:
     )
 
 
-def recipient_continuity(inp: RosterInput, roster: dict[str, list[str]]) -> list[dict]:
+def recipient_continuity(inp: RosterInput, roster: dict[str, list[str]], cache: dict | None = None) -> list[dict]:
     """Per care recipient: the distinct staff met, the share of shifts worked by the preferred staff, and a Swedish
     explanation naming why preferred staff did not take the shifts others worked."""
     out = []
@@ -627,13 +630,15 @@ def recipient_continuity(inp: RosterInput, roster: dict[str, list[str]]) -> list
                 "preferred_staff": list(r.preferred_staff),
                 "preferred_share_pct": None if share is None else round(share, 1),
                 "summary": summary,
-                "explanation": _continuity_explanation(inp, roster, r, by_others) if by_others else "",
+                "explanation": _continuity_explanation(inp, roster, r, by_others, cache) if by_others else "",
             }
         )
     return out
 
 
-def _continuity_explanation(inp: RosterInput, roster: dict[str, list[str]], r, by_others: list) -> str:
+def _continuity_explanation(
+    inp: RosterInput, roster: dict[str, list[str]], r, by_others: list, cache: dict | None = None
+) -> str:
     """Why the preferred staff did not take the shifts that other staff worked (first three named)."""
     preferred = [inp.employee(e) for e in r.preferred_staff]
     head = (
@@ -642,7 +647,7 @@ def _continuity_explanation(inp: RosterInput, roster: dict[str, list[str]], r, b
     )
     reasons = []
     for d, emp, sid in by_others[:3]:
-        why = "; ".join(_why_not(inp, roster, p, d, sid) for p in preferred)
+        why = "; ".join(_why_not(inp, roster, p, d, sid, cache) for p in preferred)
         reasons.append(f"{shift_noun(inp.shift(sid).label)} {inp.day_label(d)} ({emp.label}): {why}")
     return head + " " + " ".join(f"{x}." for x in reasons)
 

@@ -123,16 +123,20 @@ def _rest_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violation
         if start - end < need:
             msg = f"{emp.label}: {_label(inp, sid2, d2)} bryter dygnsvilan efter {_label(inp, sid, d)}"
             out.append(Violation("dygnsvila", emp_id, d2, msg))
+    by_day = {i[2]: i for i in busy}
+    bryt = emp.dygnsbryt_min
     for k in range(inp.days):
-        lo = k * DAY + emp.dygnsbryt_min
-        if longest_free(busy, lo, lo + DAY) < need:
+        lo = k * DAY + bryt
+        near = [by_day[x] for x in (k - 1, k, k + 1) if x in by_day]  # a shift is shorter than a day
+        if longest_free(near, lo, lo + DAY) < need:
             hours = f"{rules.dygnsvila_hours:g} h"
             msg = f"{emp.label}: mindre än {hours} sammanhängande vila under dygnet från {inp.day_label(k)}"
             out.append(Violation("dygnsvila", emp_id, k, msg))
     week_need = round(rules.veckovila_hours * 60) + (0 if rules.veckovila_includes_dygnsvila else need)
     for w in range(inp.weeks):
-        lo = w * 7 * DAY + emp.dygnsbryt_min
-        if longest_free(busy, lo, lo + 7 * DAY) < week_need:
+        lo = w * 7 * DAY + bryt
+        near = [by_day[x] for x in range(w * 7 - 1, w * 7 + 8) if x in by_day]
+        if longest_free(near, lo, lo + 7 * DAY) < week_need:
             msg = f"{emp.label}: veckovilan ({week_need / 60:g} h) saknas vecka {w + 1}"
             out.append(Violation("veckovila", emp_id, w * 7, msg))
     return out
@@ -188,8 +192,8 @@ def _period_rules(inp: RosterInput, emp_id: str, row: list[str]) -> list[Violati
             out.append(Violation("dagar_i_rad", emp_id, d, msg))
     if rules.every_other_weekend_free:
         worked_weekends = [
-            any(row[d] for d in range(inp.days) if inp.date_of(d).weekday() >= 5 and (d - sat_week) in range(7))
-            for sat_week in range(0, inp.days, 7)
+            any(row[d] for d in range(week, week + 7) if inp.date_of(d).weekday() >= 5)
+            for week in range(0, inp.days, 7)
         ]
         for w in range(len(worked_weekends) - 1):
             if worked_weekends[w] and worked_weekends[w + 1]:
@@ -219,9 +223,17 @@ def check_roster_rules(inp: RosterInput, roster: dict[str, list[str]]) -> list[V
 
 
 def check_assignment_change(
-    *, inp: RosterInput, roster: dict[str, list[str]], employee_id: str, day: int, shift_id: str
+    *,
+    inp: RosterInput,
+    roster: dict[str, list[str]],
+    employee_id: str,
+    day: int,
+    shift_id: str,
+    before_cache: dict[str, set[Violation]] | None = None,
 ) -> list[str]:
-    """Swedish messages for the hard rules a manual change (shift_id, "" = free) would newly break."""
+    """Swedish messages for the hard rules a manual change (shift_id, "" = free) would newly break.
+
+    `before_cache` keeps each employee's current hard violations between calls on an unchanged roster."""
     inp.employee(employee_id)
     if not 0 <= day < inp.days:
         raise InvalidInput(f"Dag {day} ligger utanför perioden.")
@@ -229,7 +241,12 @@ def check_assignment_change(
         inp.shift(shift_id)
     if employee_id not in roster:
         raise InvalidInput(f"Schemat saknar rad för {employee_id}.")
-    before = {v for v in employee_violations(inp, employee_id, roster[employee_id]) if v.hard}
+    if before_cache is not None and employee_id in before_cache:
+        before = before_cache[employee_id]
+    else:
+        before = {v for v in employee_violations(inp, employee_id, roster[employee_id]) if v.hard}
+        if before_cache is not None:
+            before_cache[employee_id] = before
     changed = [*roster[employee_id]]
     changed[day] = shift_id
     after = [v for v in employee_violations(inp, employee_id, changed) if v.hard]
