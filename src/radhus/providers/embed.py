@@ -264,7 +264,12 @@ WEIGHT_FILES = (
     "pytorch_model.bin.index.json",
 )
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model", "vocab.json")
-OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+}
 PROMPT_NAMES = {"query": ("query",), "passage": ("passage", "document")}
 
 
@@ -291,6 +296,16 @@ def missing_model_files(model_dir: Path) -> list[str]:
         elif kind.endswith(("Pooling", "Dense")) and not (folder / "config.json").is_file():
             missing.append(f"{prefix}config.json")
     return missing
+
+
+def _quiet_transformers() -> None:
+    """No progress bars from transformers in server logs (loading weights prints one per model)."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except (ImportError, AttributeError):
+        pass
 
 
 class SentenceTransformersEmbeddingProvider:
@@ -335,6 +350,7 @@ class SentenceTransformersEmbeddingProvider:
                         f"[providers.embeddings.{self.name}].",
                         detail={"provider": self.name, "reason": "not_installed"},
                     ) from exc
+                _quiet_transformers()
                 try:
                     self._model = SentenceTransformer(
                         str(self.model_dir),
