@@ -300,3 +300,19 @@ def test_upload_form_checks_the_number_of_speakers(client, two_orgs, tmp_path):
         headers={"X-CSRF-Token": csrf},
     )
     assert response.status_code == 422 and "Antal talare ska vara ett heltal mellan 1 och 20" in response.text
+
+
+def test_diarisation_off_leaves_speakers_to_people(settings, two_orgs):
+    from fastapi.testclient import TestClient
+
+    from radhus.app import create_app
+    from tests.conftest import login
+
+    assert settings.notes_diarisation == "builtin"
+    with TestClient(create_app(settings, start_worker=False)) as client:
+        login(client, "medarbetare@alfakommun")
+        assert "Antal talare (valfritt)" in client.get("/anteckningar").text
+    off = settings.model_copy(update={"notes_diarisation": "off"})
+    with TestClient(create_app(off, start_worker=False)) as client:
+        login(client, "medarbetare@alfakommun")
+        assert "Antal talare" not in client.get("/anteckningar").text

@@ -77,6 +77,7 @@ def _list_page(request: Request, session: Session, who: Principal, status_code: 
         templates=workflow.templates(session, org_id=who.org_id),
         status_sv=workflow.STATUS_SV,
         max_mb=context(request).settings.max_upload_mb,
+        diarising=context(request).settings.notes_diarisation == "builtin",
         can_manage_templates=who.has_role(Role.ADMIN) or who.has_role(Role.EDITOR),
         **values,
     )
