@@ -248,7 +248,7 @@ def test_corrupt_model_gives_a_clear_error_and_is_audited(tmp_path):
         ProviderHub(_hub_config(folder), audit=events.append).synthesize("Hej.", data_class="oppen")
     message = info.value.message
     assert "inte en giltig ONNX-modell" in message and "[providers.tts.piper]" in message and ".onnx.json" in message
-    assert events[0]["status"] == "failed" and events[0]["error"] == message
+    assert events[0]["status"] == "failed" and events[0]["error"] == message and events[0]["model"] == "piper"
 
 
 def test_corrupt_config_names_what_is_missing(tmp_path):

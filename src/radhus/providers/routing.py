@@ -317,7 +317,10 @@ class ProviderHub:
         return result
 
     def _model_label(self, cfg: ProviderConfig | None, default: str) -> str:
-        return (cfg.model if cfg and cfg.model else None) or default
+        """The model named before the call (a failed call keeps it): configured model, else the adapter kind."""
+        if cfg is None:
+            return default
+        return cfg.model or cfg.kind
 
     # --- capabilities ---
 
