@@ -21,15 +21,31 @@ def test_xlsx_roster_input_is_read(tmp_path):
         wb,
         "Inställningar",
         ["nyckel", "värde"],
-        [["unit", "Hemtjänst Norr"], ["start_date", "2026-03-02"], ["weeks", 2]],
+        [
+            ["unit", "Hemtjänst Norr"],
+            ["start_date", "2026-03-02"],
+            ["weeks", 2],
+            ["rules.dygnsvila_hours", 11],
+            ["rules.holiday_eves_are_holidays", "nej"],
+            ["weights.wish", 20],
+        ],
     )
-    _sheet(wb, "Pass", ["id", "namn", "start", "slut", "rast"], [["D", "Dag", "07:00", "15:30", 30]])
+    _sheet(
+        wb,
+        "Pass",
+        ["id", "namn", "start", "slut", "rast", "obekvämt", "brukare"],
+        [["D", "Dag", "07:00", "15:30", 30, "nej", "kalle"]],
+    )
     _sheet(
         wb,
         "Personal",
-        ["id", "namn", "sysselsättningsgrad", "kompetenser", "nattarbetare", "dygnsbryt"],
-        [["a", "Åsa", 80, "undersköterska, läkemedelsdelegering", "nej", "03:00"], ["b", "Björn", 100, "", "ja", None]],
+        ["id", "namn", "sysselsättningsgrad", "kompetenser", "nattarbetare", "dygnsbryt", "roterande", "veckodagar"],
+        [
+            ["a", "Åsa", 80, "undersköterska, läkemedelsdelegering", "nej", "03:00"],
+            ["b", "Björn", 100, "", "ja", None, None, "0,1,2"],
+        ],
     )
+    _sheet(wb, "Brukare", ["id", "namn", "ordinarie"], [["kalle", "Kalle", "a"]])
     _sheet(wb, "Behov", ["pass", "kompetens", "minimum", "ideal", "veckodagar"], [["D", "", 1, 2, "0,1,2,3,4"]])
     _sheet(wb, "Frånvaro", ["personal", "första", "sista", "orsak"], [["a", 2, 3, "sjuk"]])
     path = tmp_path / "in.xlsx"
@@ -40,6 +56,9 @@ def test_xlsx_roster_input_is_read(tmp_path):
     assert inp.employees[0].employment_pct == 80 and inp.employees[1].night_worker
     assert inp.demand[0].weekdays == [0, 1, 2, 3, 4] and inp.demand[0].ideal == 2
     assert inp.absences[0].last_day == 3
+    assert inp.rules.holiday_eves_are_holidays is False and inp.weights.wish == 20
+    assert inp.recipients[0].preferred_staff == ["a"] and inp.shift_types[0].recipient == "kalle"
+    assert inp.employees[1].available_weekdays == [0, 1, 2] and inp.employees[0].rotating is None
 
 
 def test_cli_vrptw_hhc_reject_zero_time_limit(tmp_path):

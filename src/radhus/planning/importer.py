@@ -51,6 +51,13 @@ def _cell(column: str, value):
     return value if not isinstance(value, str) else value.strip()
 
 
+def _setting(value):  # type: ignore[no-untyped-def]
+    """A rule or weight cell: ja/nej as booleans, everything else as written."""
+    if isinstance(value, str) and value.strip().lower() in ("ja", "nej", "true", "false"):
+        return value.strip().lower() in ("ja", "true")
+    return value
+
+
 def _read_xlsx(path: Path) -> dict:
     from openpyxl import load_workbook
 
@@ -64,7 +71,12 @@ def _read_xlsx(path: Path) -> dict:
     for row in wb["Inställningar"].iter_rows(min_row=2, values_only=True):
         if row and row[0]:
             value = row[1].date().isoformat() if hasattr(row[1], "date") else row[1]
-            data[str(row[0]).strip()] = value
+            key = str(row[0]).strip()
+            section, dot, name = key.partition(".")
+            if dot and section in ("rules", "weights"):  # e.g. rules.dygnsvila_hours, weights.wish
+                data.setdefault(section, {})[name] = _setting(value)
+            else:
+                data[key] = value
     for sheet, columns in SHEETS.items():
         if sheet not in wb.sheetnames:
             continue
