@@ -314,3 +314,14 @@ def test_providers_check_loads_the_voice(tmp_path):
     rows = {row["name"]: row for row in check_providers(config) if row["capability"] == "tts"}
     assert rows["bra"]["status"] == "ok" and "16000 Hz" in rows["bra"]["reason"]
     assert rows["trasig"]["status"] == "error" and "inte en giltig ONNX-modell" in rows["trasig"]["reason"]
+
+
+def test_the_default_piper_voice_leaves_other_languages_to_espeak(tmp_path):
+    events: list[dict] = []
+    hub = ProviderHub(_hub_config(write_voice(tmp_path)), audit=events.append)
+    swedish = hub.synthesize("Hej.", data_class="kanslig", language="sv")
+    arabic = hub.synthesize("مرحبا", data_class="kanslig", language="ar")
+    assert swedish.provider == "piper" and (arabic.provider, arabic.model) == ("builtin", "espeak-ng/ar")
+    assert [(e["provider"], e["status"]) for e in events] == [("piper", "ok"), ("builtin", "ok")]
+    with pytest.raises(ProviderError, match="läser inte arabiska"):
+        hub.synthesize("مرحبا", data_class="kanslig", language="ar", provider="piper")  # asked for by name

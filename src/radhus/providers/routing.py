@@ -490,8 +490,10 @@ class ProviderHub:
         user: str | None = None,
         org: str | None = None,
     ) -> SpeechResult:
-        """Text to speech (WAV)."""
+        """Text to speech (WAV); the default voice's languages first, the built-in espeak-ng for the others."""
         name, cfg = self._resolve_audited("tts", provider, function, data_class, text, user, org)
+        if provider is None and cfg is not None and not self._voice_reads(name, cfg, language):
+            name, cfg = BUILTIN, None  # e.g. a Swedish Piper voice by default, Arabic from espeak-ng
         call = self._start(function, "tts", name, self._model_label(cfg, "espeak-ng"), data_class, text, user, org)
 
         def action():
@@ -501,6 +503,14 @@ class ProviderHub:
             return result, result.audio_wav
 
         return self._run(call, action)
+
+    def _voice_reads(self, name: str, cfg: ProviderConfig, language: str) -> bool:
+        """Whether a configured voice reads `language` (an unusable voice says yes: its own error is clearer)."""
+        try:
+            languages = getattr(self.instance("tts", name, cfg), "languages", None)
+        except RadhusError:
+            return True
+        return not languages or language in languages
 
     def identify_language(
         self, text: str, *, data_class: DataClass | str = DataClass.KANSLIG, user: str | None = None, org=None
