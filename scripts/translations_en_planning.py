@@ -159,4 +159,7 @@ EN = {
     "Ange det nya behovet för ett pass en dag. Schemat repareras från den dagen med så få ändrade pass som möjligt.": "Give the new demand for a shift on one day. The roster is repaired from that day with as few changed shifts as possible.",
     "Önskat (tomt = som minimum)": "Ideal (empty = same as minimum)",
     "Ändra behovet och planera om": "Change the demand and re-plan",
+    "Kompetens som krävs (tomt = ingen särskild)": "Required competence (empty = none)",
+    "Antal personal samtidigt": "Staff at the same time",
+    "Ingen": "None",
 }

@@ -373,3 +373,39 @@ def test_changed_demand_on_a_published_roster_is_repaired_from_that_day(app, cli
     assert all(repaired[e][d] == published[e][d] for e in published for d in range(3))  # earlier days as published
     assert plan.proposal["changes"] >= 1
     assert plan.input["demand"][-1] == {"shift": "K", "competence": "", "minimum": 2, "ideal": None, "days": [3]}
+
+
+def test_visit_added_during_the_day_from_the_form(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    headers = {"X-CSRF-Token": login(client, "redaktor@alfakommun")}
+    created = client.post(
+        "/planering/rutter", data={"source": "exempel", "time_limit": "1"}, headers=headers, follow_redirects=False
+    )
+    route_id = int(created.headers["location"].rsplit("/", 1)[1])
+    _run_jobs(app, session_factory)
+    form = {
+        "kind": "visit_added",
+        "at": "10:00",
+        "visit_id": "b99",
+        "client": "Nya Brukaren",
+        "lat": "63,1700",
+        "lon": "14.6000",
+        "window_start": "13:00",
+        "window_end": "15:30",
+        "minutes": "20",
+        "competence": "läkemedelsdelegering",
+        "staff_count": "1",
+        "regular_staff": "p1",
+    }
+    bad = client.post(f"/planering/rutter/{route_id}/handelse", data=form | {"staff_count": "två"}, headers=headers)
+    assert bad.status_code == 422 and "antal personal" in bad.text
+    sent = client.post(f"/planering/rutter/{route_id}/handelse", data=form, headers=headers, follow_redirects=False)
+    assert sent.status_code == 303
+    _run_jobs(app, session_factory)
+    with session_factory() as session:
+        row = session.get(RoutePlan, route_id)
+        assert row is not None and row.plan is not None and row.status == "utkast"
+        added = next(v for v in row.request["visits"] if v["id"] == "b99")
+        planned = [(sid, i) for sid, items in row.plan["routes"].items() for i in items if i.get("visit_id") == "b99"]
+    assert added["competence"] == "läkemedelsdelegering" and added["regular_staff"] == ["p1"] and added["lat"] == 63.17
+    assert [sid for sid, _ in planned] == ["p1"]  # the regular staff member, who holds the competence
+    assert "13:00" <= planned[0][1]["start"] <= "15:30"

@@ -424,6 +424,9 @@ def routes_event(
     window_start: Annotated[str, Form()] = "",
     window_end: Annotated[str, Form()] = "",
     minutes: Annotated[str, Form()] = "30",
+    competence: Annotated[str, Form()] = "",
+    staff_count: Annotated[str, Form()] = "1",
+    regular_staff: Annotated[str, Form()] = "",
 ):
     """Re-plan the day from a time: a staff member falls ill, or a new visit is added."""
     try:
@@ -438,12 +441,14 @@ def routes_event(
                     "lon": float(lon.replace(",", ".")),
                     "window": {"start": window_start, "end": window_end},
                     "minutes": int(minutes),
-                    "competence": None,
-                    "staff_count": 1,
-                    "regular_staff": [],
+                    "competence": competence.strip() or None,
+                    "staff_count": int(staff_count),
+                    "regular_staff": [regular_staff] if regular_staff else [],
                 }
             except ValueError as exc:
-                raise InvalidInput("Ange position (latitud, longitud) och besökslängd i minuter som tal.") from exc
+                raise InvalidInput(
+                    "Ange position (latitud, longitud), besökslängd i minuter och antal personal som tal."
+                ) from exc
             event = {"type": "visit_added", "at": at, "visit": visit}
         workflow.request_route_replan(session, who=who, route_id=route_id, event=event)
     except RadhusError as exc:
