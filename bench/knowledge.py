@@ -4,6 +4,13 @@ Usage:
   .venv/bin/python bench/knowledge.py --sizes 100000            # search latency at 100k passages
   .venv/bin/python bench/knowledge.py --sizes 1000000 --queries 100
   .venv/bin/python bench/knowledge.py --pdf-only                # PDF pages/s and upload -> searchable
+  .venv/bin/python bench/knowledge.py --platform sqlite,postgresql+psycopg://radhus:radhus@127.0.0.1:5432/postgres \
+      --sizes 100000                                             # the web/API search path on each database
+
+With --platform, each search is timed as a request runs it: a fresh database session, the collection looked up with
+its access check (restricted to a unit, the costliest check), then the hybrid search of the organisation's embedded
+index. The passages always live in the embedded index beside the data directory, whichever database holds the
+platform's rows, so the databases differ only in those lookups. PostgreSQL gets a throw-away database.
 
 Passages are synthesised from corpus sentences (kommun-ai reports + SweFAQ answers), 3-7 sentences each.
 Dense vectors for the synthetic passages are RANDOM unit vectors (timing only; quality is measured by
@@ -117,6 +124,104 @@ def bench_search(size: int, n_queries: int, workdir: Path) -> None:
     print(f"[{size}] reopen (load index into memory) {time.perf_counter() - reopen:.1f} s; peak RSS {rss_mb():.0f} MB")
 
 
+class RandomQueryEmbedder:
+    """Random unit query vectors (timing only, like the passages' vectors)."""
+
+    dim = 384
+
+    def __init__(self, seed: int = 11) -> None:
+        self.rng = np.random.default_rng(seed)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        vectors = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.embed_queries(texts)
+
+
+def _platform_database(url: str, workdir: Path):  # type: ignore[no-untyped-def]
+    """A migrated, empty platform database for `url` ("sqlite" = a file in workdir); returns (url, drop)."""
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    if url == "sqlite":
+        return f"sqlite:///{workdir / f'platform-{uuid.uuid4().hex[:6]}.sqlite3'}", lambda: None
+    name = f"radhus_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(url).set(database=name).render_as_string(hide_password=False), drop
+
+
+def bench_platform(size: int, n_queries: int, urls: list[str], workdir: Path) -> None:
+    """Search latency through the platform (session, access check, embedded index) on each database."""
+    from radhus.catalog import load_all_models
+    from radhus.core import orgs
+    from radhus.core.auth import Role, create_user, principal_for
+    from radhus.core.db import make_engine, make_session_factory, migrate, transaction
+    from radhus.knowledge import platform
+    from radhus.knowledge.service import KnowledgeStore
+
+    load_all_models()
+    rng = np.random.default_rng(7)
+    store = KnowledgeStore(data_dir=workdir / "data", embedder=RandomQueryEmbedder())  # type: ignore[arg-type]
+    started = time.perf_counter()
+    pool = corpus_sentences()
+    with store.writing(org=platform.org_key(1)) as index:
+        for start in range(0, size, 20_000):
+            count = min(20_000, size - start)
+            vectors = rng.standard_normal((count, 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            chunks = synthetic_chunks(pool, count, rng, prefix=f"p{start}-")
+            index.add_chunks("c1", f"doc-{start}", chunks, vectors=vectors)
+    print(f"[platform {size}] index built in {time.perf_counter() - started:.0f} s; peak RSS {rss_mb():.0f} MB")
+    qs = (questions() * (n_queries // 100 + 2))[:n_queries]
+    for url in urls:
+        db_url, drop = _platform_database(url, workdir)
+        engine = make_engine(db_url)
+        try:
+            migrate(engine)
+            factory = make_session_factory(engine)
+            with transaction(factory) as session:
+                org = orgs.create_organisation(session, slug="benchkommun", name="Benchkommun")
+                unit = orgs.create_unit(session, org_id=org.id, name="Hemtjänst")
+                owner = create_user(session, org_id=org.id, username="a@bench", display_name="A", roles=[Role.EDITOR])
+                staff = create_user(session, org_id=org.id, username="b@bench", display_name="B", roles=[Role.STAFF])
+                staff.unit_id = unit.id
+                collection = platform.create_collection(session, principal_for(owner), name="samling",
+                                                        allowed_units=[unit.id])  # fmt: skip
+                assert org.id == 1 and collection.index_key == "c1", "a fresh database numbers from 1"
+                who, collection_id = principal_for(staff), collection.id
+            lookups, totals = [], []
+            for question in qs:
+                t0 = time.perf_counter()
+                with factory() as session:
+                    target = platform.get_collection(session, who, collection_id)
+                    t1 = time.perf_counter()
+                    hits = platform.search(store=store, collections=[target], question=question, top_k=10)
+                t2 = time.perf_counter()
+                assert hits
+                lookups.append(t1 - t0)
+                totals.append(t2 - t0)
+            print(
+                f"[platform {size}] {engine.dialect.name}: request search p50 {percentile_ms(totals, 50):6.1f} ms  "
+                f"p95 {percentile_ms(totals, 95):6.1f} ms; of which session + access check p50 "
+                f"{percentile_ms(lookups, 50):.2f} ms p95 {percentile_ms(lookups, 95):.2f} ms (n={len(qs)}, hybrid)"
+            )
+        finally:
+            engine.dispose()
+            drop()
+    store.close()
+
+
 def make_pdf(pages: int, path: Path) -> None:
     """A text PDF of `pages` pages filled with corpus sentences."""
     from reportlab.lib.pagesizes import A4
@@ -172,11 +277,16 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--pdf-only", action="store_true")
     parser.add_argument("--workdir", default="")
+    parser.add_argument("--platform", default="", help="comma-separated: sqlite and/or PostgreSQL URLs")
     args = parser.parse_args()
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="radhus-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"cores: {os.cpu_count()}; workdir {workdir}")
     try:
+        if args.platform:
+            for size in (int(s) for s in args.sizes.split(",")):
+                bench_platform(size, args.queries, args.platform.split(","), workdir)
+            return
         bench_pdf(workdir)
         if not args.pdf_only:
             bench_embedder()
