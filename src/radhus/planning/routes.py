@@ -17,6 +17,7 @@ from radhus.core.auth import Principal, Role
 from radhus.core.errors import InvalidInput, RadhusError
 from radhus.planning import workflow
 from radhus.planning.importer import read_roster_input
+from radhus.planning.rules import absent_days
 from radhus.planning.tables import STATUS_LABELS, PlanStatus, RosterPlan, RoutePlan
 from radhus.web.deps import context, db, principal, render, role_required
 from radhus.web.uploads import save_upload
@@ -65,7 +66,7 @@ def _roster_view(plan: RosterPlan, who: Principal, *, kompetens: str = "", perso
         for d in range(inp.days)
     ]
     competences = sorted({c for e in inp.employees for c in e.competences})
-    absent = {(a.employee, d) for a in inp.absences for d in range(a.first_day, (a.last_day or a.first_day) + 1)}
+    absent = {(e.id, d) for e in inp.employees for d in absent_days(inp, e.id)}  # absence or not available
     return {
         "plan": plan,
         "inp": inp,
