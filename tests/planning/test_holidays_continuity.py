@@ -102,6 +102,17 @@ def test_rotating_norm_needs_nights_sundays_and_holidays():
     assert uses_rotating_norm(load_roster_input(set_by_employer), "c")
 
 
+def test_excel_export_names_the_holidays(tmp_path):
+    from openpyxl import load_workbook
+
+    from radhus.planning.export import roster_xlsx
+
+    inp = load_roster_input(easter_unit())
+    roster_xlsx(inp, {e.id: [""] * 14 for e in inp.employees}, tmp_path / "s.xlsx")
+    header = [c.value for c in load_workbook(tmp_path / "s.xlsx")["Schema"][1]]
+    assert header[:2] == ["Personal", "22/3"] and header[7] == "28/3 påskdagen" and header[8] == "29/3 annandag påsk"
+
+
 def test_holiday_counts_like_a_weekend_in_fairness():
     inp = load_roster_input(easter_unit())
     roster = {"a": [""] * 14, "b": [""] * 14, "c": [""] * 14}

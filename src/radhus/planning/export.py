@@ -30,9 +30,12 @@ def roster_xlsx(inp: RosterInput, roster: dict[str, list[str]], path: Path) -> N
     wb = Workbook()
     ws = wb.active
     ws.title = "Schema"
-    ws.append(["Personal", *[inp.day_label(d) for d in range(inp.days)]])
+    holidays = inp.holidays()
+    ws.append(["Personal", *[f"{inp.day_label(d)} {holidays.get(d, '')}".strip() for d in range(inp.days)]])
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    for d in holidays:
+        ws.cell(row=1, column=d + 2).fill = PatternFill("solid", fgColor="FBE9E7")
     fills = {s.id: PatternFill("solid", fgColor=PALETTE[i % len(PALETTE)]) for i, s in enumerate(inp.shift_types)}
     for emp in inp.employees:
         ws.append([emp.label, *roster[emp.id]])
