@@ -316,3 +316,19 @@ def test_diarisation_off_leaves_speakers_to_people(settings, two_orgs):
     with TestClient(create_app(off, start_worker=False)) as client:
         login(client, "medarbetare@alfakommun")
         assert "Antal talare" not in client.get("/anteckningar").text
+
+
+def test_segment_audio_is_cut_exactly_while_streaming(two_voices):
+    audio, segments, _ = two_voices
+    whole = decode_all(audio)
+    overlapping = [
+        Segment(text="b", start=4.0, end=9.5),
+        Segment(text="a", start=0.2, end=6.0),  # out of order and overlapping the first
+        Segment(text="c", start=5.0, end=5.5),
+        Segment(text="d", start=segments[-1].start, end=segments[-1].end + 30.0),  # runs past the end
+    ]
+    cuts = dict(diarise.iter_segment_audio(audio, overlapping))
+    assert list(cuts) == [1, 0, 2, 3]  # in time order
+    for i, seg in enumerate(overlapping):
+        start, end = int(seg.start * SAMPLE_RATE), int(seg.end * SAMPLE_RATE)
+        assert np.array_equal(cuts[i], whole[start:end]), i
