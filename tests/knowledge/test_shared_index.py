@@ -55,6 +55,23 @@ def test_two_stores_on_one_data_dir_see_each_others_writes_and_deletions(tmp_pat
         cli.close()
 
 
+def test_a_reader_keeps_answering_from_its_loaded_index_while_another_process_writes(tmp_path):
+    web = service.KnowledgeStore(data_dir=tmp_path)
+    worker = service.KnowledgeStore(data_dir=tmp_path)
+    try:
+        _write(web, "a.md", "# Larm\n\nTrygghetslarm installeras inom två veckor.\n")
+        _write(worker, "b.md", "# Nycklar\n\nNyckelgömma monteras vid entrén.\n")
+        with worker.writing(org=ORG):  # e.g. a long vector batch in `radhus worker`
+            started = time.monotonic()
+            assert _sources(web, "trygghetslarm") == ["a.md"]  # the loaded index, at once
+            assert _sources(web, "nyckelgömma") == []  # not reloaded while the other process writes
+            assert time.monotonic() - started < 2
+        assert _sources(web, "nyckelgömma") == ["b.md"]  # reloaded once the writer is done
+    finally:
+        web.close()
+        worker.close()
+
+
 def test_concurrent_writers_in_two_stores_lose_nothing(tmp_path):
     stores = [service.KnowledgeStore(data_dir=tmp_path) for _ in range(2)]
     errors: list[BaseException] = []

@@ -66,7 +66,7 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
         total = 0
         while True:
             with store().writing(org=platform.org_key(job.org_id)) as index:  # a batch at a time: others may write
-                done = index.fill_vectors(limit=256)
+                done = index.fill_vectors(limit=64)
             total += done
             if done == 0:
                 break

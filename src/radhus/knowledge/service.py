@@ -135,22 +135,30 @@ class KnowledgeStore:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
     @contextmanager
-    def _file_lock(self, org: str, *, exclusive: bool) -> Iterator[None]:
-        """A lock on the organisation's index shared by every process on this data directory."""
+    def _file_lock(self, org: str, *, exclusive: bool, wait: bool = True) -> Iterator[bool]:
+        """A lock on the organisation's index shared by every process on this data directory.
+
+        Yields whether it was taken (always, unless `wait` is False and another process holds it).
+        """
         path = self._org_dir(org) / "index" / ".write-lock"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | (0 if wait else fcntl.LOCK_NB)
             try:
-                yield
+                fcntl.flock(handle.fileno(), mode)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    def _current(self, org: str) -> SharedIndex | None:
-        """The open index if it is still current, else None (not opened yet, or changed by another process)."""
+    def _open(self, org: str) -> tuple[SharedIndex | None, bool]:
+        """The open index (None if not opened yet) and whether another process has changed it since."""
         with self._lock:
             index = self._indexes.get(org)
-            return index if index is not None and not index.changed_elsewhere() else None
+            return index, index is not None and index.changed_elsewhere()
 
     def _reload_if_needed(self, org: str) -> SharedIndex:
         """Open the index, or reopen it when another process wrote (caller holds the file lock)."""
@@ -162,12 +170,18 @@ class KnowledgeStore:
             return index
 
     def index(self, *, org: str) -> EmbeddedIndex:
-        """The organisation's search index for reading (opened once, reloaded after other processes' writes)."""
-        index = self._current(org)
-        if index is not None:
+        """The organisation's search index for reading (opened once, reloaded after other processes' writes).
+
+        While another process is writing, the index as last loaded keeps answering; it is reloaded on the first
+        search after that writer is done.
+        """
+        index, stale = self._open(org)
+        if index is not None and not stale:
             return index
-        with self._file_lock(org, exclusive=False):  # always the file lock before self._lock: no deadlock
-            return self._reload_if_needed(org)
+        with self._file_lock(org, exclusive=False, wait=index is None) as locked:  # file lock before self._lock
+            if locked or index is None:
+                return self._reload_if_needed(org)
+            return index
 
     @contextmanager
     def writing(self, *, org: str) -> Iterator[EmbeddedIndex]:
