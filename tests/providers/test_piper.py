@@ -256,7 +256,26 @@ def test_corrupt_config_names_what_is_missing(tmp_path):
     (folder / f"{VOICE}.onnx.json").write_text(json.dumps({"audio": {"sample_rate": 22050}}), encoding="utf-8")
     with pytest.raises(ProviderError) as info:
         PiperTextToSpeech("piper", ProviderConfig(kind="piper", model_dir=folder))
-    assert "phoneme_id_map" in info.value.message and "model_dir" in info.value.message
+    assert "saknar phoneme_id_map" in info.value.message and "model_dir" in info.value.message
+    (folder / f"{VOICE}.onnx.json").write_text("{inte json", encoding="utf-8")
+    with pytest.raises(ProviderError) as info:
+        PiperTextToSpeech("piper", ProviderConfig(kind="piper", model_dir=folder))
+    assert f"{VOICE}.onnx.json är trasig" in info.value.message
+
+
+def test_an_onnx_model_that_is_not_a_piper_voice_is_named(tmp_path):
+    folder = write_voice(tmp_path)
+    identity = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "not-piper",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(identity, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(folder / f"{VOICE}.onnx"))
+    with pytest.raises(ProviderError, match="är ingen Piper-röst"):
+        PiperTextToSpeech("piper", ProviderConfig(kind="piper", model_dir=folder)).synthesize("Hej.")
 
 
 def test_missing_model_names_setting_and_layout(tmp_path):

@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 import subprocess
+import threading
 import time
 import unicodedata
 import wave
@@ -252,14 +253,17 @@ def _find_voice(name: str, config: ProviderConfig) -> Path:
 def _read_voice_config(name: str, path: Path, model_dir: Path | None) -> PiperVoiceConfig:
     try:
         return PiperVoiceConfig.parse(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _voice_error(
-            name,
-            f"Piper-rösten i {path.name} kunde inte läsas: filen är trasig eller saknar {exc} "
-            "(krävs: audio.sample_rate, espeak.voice, phoneme_id_map med ^, _ och $).",
-            model_dir,
-            reason="bad_config",
-        ) from exc
+    except KeyError as exc:
+        problem = f"saknar {exc.args[0]}"
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, AttributeError):  # JSONDecodeError is a ValueError
+        problem = "är trasig (ingen giltig JSON i Piper-formatet)"
+    raise _voice_error(
+        name,
+        f"Piper-rösten kunde inte läsas: {path.name} {problem} "
+        "(krävs: audio.sample_rate, espeak.voice, phoneme_id_map med ^, _ och $).",
+        model_dir,
+        reason="bad_config",
+    )
 
 
 def wav_bytes(audio: np.ndarray, sample_rate: int) -> bytes:
@@ -293,42 +297,46 @@ class PiperTextToSpeech:
         self.model = f"piper/{self.voice_path.stem}"
         self.languages = config.languages or [self.voice.language or self.voice_path.stem[:2]]
         self._session: Any = None
+        self._lock = threading.Lock()
 
     def _load(self) -> Any:
-        if self._session is None:
-            try:
-                import onnxruntime
-            except ImportError as exc:
-                raise ProviderError(
-                    f"Piper-rösten {self.name} kräver paketet onnxruntime, som inte är installerat. Installera "
-                    "tillägget radhus[tts-piper] eller ta bort [providers.tts."
-                    f"{self.name}].",
-                    detail={"provider": self.name, "reason": "not_installed", "setting": f"providers.tts.{self.name}"},
-                ) from exc
-            wanted = ["CUDAExecutionProvider"] if self.config.device == "cuda" else []
-            available = set(onnxruntime.get_available_providers())
-            providers = [p for p in wanted if p in available] + ["CPUExecutionProvider"]
-            try:
-                session = onnxruntime.InferenceSession(str(self.voice_path), providers=providers)
-            except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
-                raise _voice_error(
-                    self.name,
-                    f"Piper-rösten {self.voice_path.name} kunde inte läsas: filen är inte en giltig ONNX-modell "
-                    "(trasig eller ofullständigt nedladdad).",
-                    self.config.model_dir,
-                    reason="bad_model",
-                ) from exc
-            inputs = {i.name for i in session.get_inputs()}
-            if not {"input", "input_lengths", "scales"} <= inputs:
-                raise _voice_error(
-                    self.name,
-                    f"{self.voice_path.name} är ingen Piper-röst (modellen saknar indata input, input_lengths "
-                    "och scales).",
-                    self.config.model_dir,
-                    reason="bad_model",
-                )
-            self._session = session
-        return self._session
+        with self._lock:
+            return self._session or self._open_session()
+
+    def _open_session(self) -> Any:
+        """An onnxruntime session for the voice, checked to have Piper's inputs."""
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise ProviderError(
+                f"Piper-rösten {self.name} kräver paketet onnxruntime, som inte är installerat. Installera "
+                "tillägget radhus[tts-piper] eller ta bort [providers.tts."
+                f"{self.name}].",
+                detail={"provider": self.name, "reason": "not_installed", "setting": f"providers.tts.{self.name}"},
+            ) from exc
+        wanted = ["CUDAExecutionProvider"] if self.config.device == "cuda" else []
+        available = set(onnxruntime.get_available_providers())
+        providers = [p for p in wanted if p in available] + ["CPUExecutionProvider"]
+        try:
+            session = onnxruntime.InferenceSession(str(self.voice_path), providers=providers)
+        except Exception as exc:  # onnxruntime raises its own exception types for unreadable models
+            raise _voice_error(
+                self.name,
+                f"Piper-rösten {self.voice_path.name} kunde inte läsas: filen är inte en giltig ONNX-modell "
+                "(trasig eller ofullständigt nedladdad).",
+                self.config.model_dir,
+                reason="bad_model",
+            ) from exc
+        inputs = {i.name for i in session.get_inputs()}
+        if not {"input", "input_lengths", "scales"} <= inputs:
+            raise _voice_error(
+                self.name,
+                f"{self.voice_path.name} är ingen Piper-röst (modellen saknar indata input, input_lengths och scales).",
+                self.config.model_dir,
+                reason="bad_model",
+            )
+        self._session = session
+        return session
 
     def check(self) -> str:
         """For `radhus providers check`: load the model (raises ProviderError when it cannot run)."""
