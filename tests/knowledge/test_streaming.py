@@ -208,3 +208,25 @@ def test_without_a_chat_model_the_same_endpoint_gives_the_extractive_answer(sett
     assert re.search(r"250 kronor i månaden\.? \[1\]", events[0][2]) and 'class="chip"' in events[0][2]
     calls = _ai_calls(session_factory)
     assert [(c.function, c.provider, c.model) for c in calls] == [("knowledge.answer", "inbyggd", "extraktiv")]
+
+
+def test_an_assistant_streams_under_its_own_registered_function(site, session_factory):
+    http, csrf, model = site["http"], site["csrf"], site["model"]
+    saved = http.post("/kunskap/assistenter", data={"slug": "omsorgsstod", "name": "Omsorgsstöd",
+                                                    "instructions": "Svara kort.", "collection_ids": [str(site["cid"])],
+                                                    "allowed_roles": ["redaktor"], "csrf_token": csrf})  # fmt: skip
+    assert saved.status_code == 303
+    assistant_id = http.get("/api/v1/knowledge/assistants").json()[0]["id"]
+    model.set_reply(REPLY)
+    model.script(*[slow_stream] * 4)
+    before = len(_ai_calls(session_factory))
+    events = read_events(http, {"question": "Vad kostar trygghetslarm?", "assistant_id": assistant_id,
+                                "csrf_token": csrf})  # fmt: skip
+    assert [e[1] for e in events][-1] == "done" and "".join(e[2] for e in events if e[1] == "delta") == REPLY
+    calls = [c for c in _ai_calls(session_factory)[before:] if c.function != "knowledge.rerank"]
+    assert [c.function for c in calls] == ["assistant.omsorgsstod"]
+    sent = [r for r in model.received if _streamed(r)][-1]["body"].decode()
+    assert "Svara kort." in sent  # the assistant's instructions reach the model
+    with session_factory() as session:
+        logged = session.scalars(select(QuestionLog).order_by(QuestionLog.id.desc())).first()
+    assert logged.assistant_id == assistant_id and logged.answer == REPLY
