@@ -11,7 +11,16 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from radhus import __version__
-from radhus.catalog import ROUTER_MODULES, installed, job_handlers, load_all_models, nav_sections, periodic_jobs
+from radhus.catalog import (
+    ROUTER_MODULES,
+    all_ai_functions,
+    installed,
+    job_handlers,
+    load_all_models,
+    nav_sections,
+    periodic_jobs,
+)
+from radhus.core.bootstrap import sync_all_registers
 from radhus.core.db import make_engine, make_session_factory, migrate
 from radhus.core.errors import RadhusError
 from radhus.core.jobs import Worker
@@ -27,9 +36,12 @@ def create_app(settings: Settings | None = None, *, run_migrations: bool = True,
     settings = settings or load_settings()
     load_all_models()
     engine = make_engine(settings.resolved_database_url)
+    factory = make_session_factory(engine)
     if run_migrations:
         migrate(engine)
-    factory = make_session_factory(engine)
+        with factory() as session:
+            sync_all_registers(session, specs=all_ai_functions())
+            session.commit()
     ctx = AppContext(settings=settings, session_factory=factory)
     ctx.job_handlers = job_handlers(ctx)
     if start_worker and settings.embedded_worker:

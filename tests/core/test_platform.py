@@ -171,3 +171,20 @@ def test_several_municipalities_and_a_federation_in_one_installation(cli_env):
     assert unit.exit_code == 0 and "Hemtjänst Centrum" in unit.output
     wrong = runner.invoke(cli_app, ["orgs", "add-unit", "X", "--org", "finns-inte"])
     assert wrong.exit_code == 2 and "finns inte" in wrong.output
+
+
+def test_starting_the_app_adds_new_ai_functions_to_every_register(settings, two_orgs, session_factory):
+    from sqlalchemy import select
+
+    from radhus.app import create_app
+    from radhus.catalog import all_ai_functions
+    from radhus.core.register import RegisteredFunction
+
+    create_app(settings, start_worker=False)
+    expected = {spec.key for spec in all_ai_functions()}
+    with session_factory() as session:
+        for org in two_orgs.values():
+            keys = set(
+                session.scalars(select(RegisteredFunction.key).where(RegisteredFunction.org_id == org["org_id"]))
+            )
+            assert expected and expected <= keys

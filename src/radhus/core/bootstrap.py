@@ -64,8 +64,20 @@ def init_installation(
             org_id=org.id,
             detail={"username": username, "roles": [Role.ADMIN.value]},
         )
-    register.sync_register(session, org_id=org.id, specs=specs, owner=f"{org.name}, förvaltningen för digitalisering")
+    register.sync_register(session, org_id=org.id, specs=specs, owner=_register_owner(org))
     return InitResult(org=org, admin=admin, created_org=created_org, admin_password=generated)
+
+
+def sync_all_registers(session: Session, *, specs: list[register.AIFunctionSpec]) -> int:
+    """Add AI functions that a newer release brought to every organisation's register; returns how many."""
+    return sum(
+        register.sync_register(session, org_id=org.id, specs=specs, owner=_register_owner(org))
+        for org in session.scalars(select(Organisation))
+    )
+
+
+def _register_owner(org: Organisation) -> str:
+    return f"{org.name}, förvaltningen för digitalisering"
 
 
 def ensure_demo_users(session: Session, *, org: Organisation, password: str) -> list[tuple[str, str]]:
