@@ -128,4 +128,7 @@ EN = {
     "Enskilda användare (håll Ctrl för att välja flera)": "Individual users (hold Ctrl to choose several)",
     "Den som har någon av de valda rollerna, tillhör någon av enheterna eller är vald som användare får använda samlingen. Väljer du inget får alla i organisationen använda den.": "Anyone who has one of the chosen roles, belongs to one of the units or is chosen as a user may use the collection. If you choose nothing, everyone in the organisation may use it.",
     "Spara åtkomst": "Save access",
+    "Öppna PDF:en": "Open the PDF",
+    "Ladda ned originalet": "Download the original",
+    "Öppna PDF:en på sidan %(page)s": "Open the PDF at page %(page)s",
 }

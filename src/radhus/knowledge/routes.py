@@ -8,10 +8,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -299,9 +300,25 @@ def document_page(request: Request, session: DbSession, who: Caller, document_id
     """A document's passages, with the cited passage highlighted and its page or section."""
     document, collection = platform.get_document(session, who, document_id)
     passages = platform.document_passages(_store(request), document)
+    original = bool(document.stored_path) and Path(document.stored_path).is_file()
     return render(request, "knowledge/document.html", document=document, collection=collection,
-                  passages=passages, highlight=stycke, statuses=STATUS_SV,
+                  passages=passages, highlight=stycke, statuses=STATUS_SV, original=original,
+                  is_pdf=original and document.source.lower().endswith(".pdf"),
                   can_manage=collection.org_id == who.org_id and who.has_role(Role.EDITOR))  # fmt: skip
+
+
+@router.get("/kunskap/dokument/{document_id}/original", include_in_schema=False)
+def document_original(session: DbSession, who: Caller, document_id: int):
+    """The uploaded original: a PDF opens in the browser (add #page=N for a page), other types are downloaded."""
+    document, _collection = platform.get_document(session, who, document_id)
+    path = Path(document.stored_path) if document.stored_path else None
+    if path is None or not path.is_file():
+        raise NotFound(f"Originalfilen till {document.source} finns inte här; ladda upp dokumentet igen.")
+    if path.suffix.lower() == ".pdf":
+        return FileResponse(path, media_type="application/pdf", filename=document.source,
+                            content_disposition_type="inline")  # fmt: skip
+    # Never shown inline: an uploaded HTML file must not run as a page of this site.
+    return FileResponse(path, media_type="application/octet-stream", filename=document.source)
 
 
 @router.post("/kunskap/dokument/{document_id}/ta-bort", include_in_schema=False)
