@@ -1,4 +1,5 @@
-"""Planning data for the organisation-isolation test: a solved roster plan and a route plan carrying the marker."""
+"""Planning data for the organisation-isolation test: roster plans and route plans (draft, approved, published)
+carrying the marker."""
 
 from __future__ import annotations
 
@@ -57,15 +58,20 @@ def seed(session, *, org_id: int, marker: str, settings) -> None:  # type: ignor
         "missed_breaks": [],
         "figures": {"travel_minutes": 5, "visits_planned": 1, "continuity_percent": 100.0},
     }
-    session.add(
-        RoutePlan(
-            org_id=org_id,
-            unit=request["unit"],
-            date=dt.date(2026, 3, 12),
-            request=request,
-            plan=plan,
-            status="utkast",
-            created_by_name=marker,
+    for status in ("utkast", "godkand", "publicerad"):  # approval, publication and exports are tried on each
+        published = status == "publicerad"
+        session.add(
+            RoutePlan(
+                org_id=org_id,
+                unit=request["unit"],
+                date=dt.date(2026, 3, 12),
+                request=request,
+                plan=plan,
+                status=status,
+                created_by_name=marker,
+                approved_by_name=marker if status != "utkast" else None,
+                published_plan=plan if published else None,
+                published_version=1 if published else 0,
+            )
         )
-    )
     session.flush()
