@@ -8,7 +8,8 @@ AI_FUNCTIONS: list[AIFunctionSpec] = [
         name_sv="Schemaförslag för personal",
         purpose_sv=(
             "Föreslår ett arbetsschema för en enhet utifrån bemanningsbehov, kompetenser, arbetstidsregler "
-            "(dygnsvila, veckovila, arbetstidsmått), önskemål och rättvisa, med förklaringar till ej täckta behov."
+            "(dygnsvila, veckovila, arbetstidsmått, helgdagar, avtal), önskemål, rättvisa och kontinuitet per "
+            "brukare, med förklaringar till ej täckta behov."
         ),
         risk_class=RiskClass.HIGH,  # annex III 4(b): allocation of tasks / work organisation of employees
         oversight_sv=(
