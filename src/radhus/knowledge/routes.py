@@ -394,7 +394,8 @@ def _answer_values(session: Session, result: platform.AskResult, collections: li
 
 
 def _chat_history(history: list[str]) -> list[str]:
-    return [h for h in history if h.strip()][-3:]
+    """The conversation's last three questions (each as long as a question may be)."""
+    return [h.strip()[:4000] for h in history if h.strip()][-3:]
 
 
 @router.post("/kunskap/fraga", include_in_schema=False)
