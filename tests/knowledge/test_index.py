@@ -1,5 +1,7 @@
 """Chunking, dedup, deletion, persistence and hybrid search of the embedded index."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -275,3 +277,21 @@ def test_a_lone_lexical_match_still_counts_in_fusion():
 def test_fusion_weight_must_be_a_share():
     with pytest.raises(InvalidInput, match="mellan 0 och 1"):
         EmbeddedIndex(lexical_weight=1.5)
+
+
+def test_scores_share_one_scale_with_or_without_vectors():
+    """Hits of several indexes are merged by score, so an index without vectors must not swamp one with them."""
+    index = EmbeddedIndex()
+    texts = {f"fyll{i}": f"Dokument nummer {i} handlar om skolskjuts." for i in range(20)}
+    texts["mål"] = "Nattpatrullen ger trygghetslarm och hemtjänst."
+    for key, text in texts.items():
+        document = ParsedDocument(
+            source=key, title="", blocks=[Block(kind="paragraph", text=text)], media_type="text/plain"
+        )
+        index.add_chunks("c", key, chunk_document(document, document_id=key))
+    query = "nattpatrull trygghetslarm hemtjänst"
+    raw_best = index.lexical_search(query, mask=index._mask(["c"]), limit=1)[0][1]
+    hit = index.search(query, ["c"], 3)[0]
+    # A z-score among 21 passages is at most sqrt(20) ~ 4.5, the scale of hybrid scores; raw BM25 here is twice that.
+    assert hit.document_id == "mål" and raw_best > 6.0
+    assert 0.0 < hit.score <= math.sqrt(20) + 1e-6

@@ -483,7 +483,13 @@ class EmbeddedIndex:
         a list gets the score below which that list was cut (zero for an uncut lexical list).
         """
         if not dense or not lexical:
-            return list(lexical or dense)
+            # One signal (no vectors yet, or a single mode) is standardised too, so that hits of indexes with and
+            # without vectors can be merged by score (several organisations' indexes are).
+            ranked = lexical or dense
+            if not ranked:
+                return []
+            stats = _stats(ranked, pad_to=min(FUSION_DEPTH, pool_size) if lexical else 0)
+            return [(slot, _z(score, stats)) for slot, score in ranked]
         lexical_stats = _stats(lexical, pad_to=min(FUSION_DEPTH, pool_size))
         dense_stats = _stats(dense, pad_to=0)
         lexical_cut = 0.0 if len(lexical) < pool_size else lexical[-1][1]
