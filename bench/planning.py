@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--instances", default="1-12")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     args, rest = parser.parse_known_args(argv)
     if not (args.nrp or args.routes or args.all):

@@ -62,25 +62,54 @@ def test_malformed_instance_gives_swedish_error():
         parse_nrp_text(text, name="trasig")
 
 
-def test_cli_nrp_shape_and_check(tmp_path):
+def test_cli_nrp_writes_feasible_roster_with_true_objective(tmp_path):
     out = tmp_path / "roster.json"
-    args = ["plan", "nrp", "--instance", str(NRP / "Instance1.txt"), "--time-limit", "5", "--out", str(out)]
+    args = ["plan", "nrp", "--instance", str(NRP / "Instance2.txt"), "--time-limit", "3", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert set(data) == {"instance", "objective", "roster"}
+    assert data["instance"] == "Instance2"
     assert all(len(row) == 14 for row in data["roster"].values())
-    assert nrp_check(NRP / "Instance1.txt", out).valid
+    check = nrp_check(NRP / "Instance2.txt", out)  # also flags a stated objective that differs from the recomputed
+    assert check.valid, check.violations
+    assert check.objective == data["objective"]
+    assert f"målvärde {data['objective']}" in result.output
 
 
-def test_cli_nrp_bad_inputs(tmp_path):
-    bad = tmp_path / "bad.txt"
-    bad.write_text("nonsens", encoding="utf-8")
-    for instance, limit in ((bad, "5"), (NRP / "Instance1.txt", "0"), (tmp_path / "saknas.txt", "5")):
-        args = ["plan", "nrp", "--instance", str(instance), "--time-limit", limit, "--out", str(tmp_path / "o.json")]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 2
-        assert "Traceback" not in result.output
+def test_checker_flags_a_wrong_stated_objective(tmp_path):
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    result = solve_instance(inst, time_limit=3)
+    data = roster_to_json(inst, result)
+    data["objective"] -= 1
+    out = tmp_path / "roster.json"
+    out.write_text(json.dumps(data), encoding="utf-8")
+    assert any("omräknat" in v for v in nrp_check(NRP / "Instance1.txt", out).violations)
+
+
+@pytest.mark.parametrize(
+    ("content", "limit", "message"),
+    [
+        ("nonsens", "5", "Text före första sektionen"),
+        ("SECTION_HORIZON\n14\n", "5", "saknar sektionerna"),
+        (None, "0", "Tidsgränsen måste vara större än 0"),
+        ("missing", "5", "finns inte"),
+    ],
+)
+def test_cli_nrp_bad_inputs_give_swedish_errors(tmp_path, content, limit, message):
+    instance = NRP / "Instance1.txt"
+    if content == "missing":
+        instance = tmp_path / "saknas.txt"
+    elif content is not None:
+        instance = tmp_path / "bad.txt"
+        instance.write_text(content, encoding="utf-8")
+    out = tmp_path / "o.json"
+    args = ["plan", "nrp", "--instance", str(instance), "--time-limit", limit, "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
 
 
 def _tiled(text: str, times: int) -> str:
