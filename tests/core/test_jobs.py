@@ -114,3 +114,27 @@ def test_embedded_worker_thread_runs_jobs(session_factory, two_orgs):
     finally:
         worker.stop()
     assert _job(session_factory, org_id, job_id).result == {"echo": "hej"}
+
+
+def test_several_workers_run_each_job_exactly_once(settings, session_factory, two_orgs):
+    from radhus.core.db import make_engine, make_session_factory
+
+    org_id = two_orgs["a"]["org_id"]
+    job_ids = {_enqueue(session_factory, org_id, "test.count") for _ in range(40)}
+    runs: list[int] = []
+    handlers = {"test.count": lambda ctx: runs.append(ctx.job_id) or {}}
+    engines = [make_engine(settings.resolved_database_url) for _ in range(4)]
+    workers = [jobs.Worker(make_session_factory(e), handlers, backoff_seconds=0, poll_seconds=0.01) for e in engines]
+    for worker in workers:
+        worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(set(runs)) < len(job_ids):
+            time.sleep(0.05)
+        time.sleep(0.3)  # a duplicate run would show up meanwhile
+    finally:
+        for worker in workers:
+            worker.stop()
+        for engine in engines:
+            engine.dispose()
+    assert sorted(runs) == sorted(job_ids)

@@ -1,6 +1,7 @@
 """Settings, bootstrap, migrations, transparency page, language switch and error pages."""
 
 import json
+import re
 
 import pytest
 from sqlalchemy import text
@@ -9,7 +10,7 @@ from typer.testing import CliRunner
 from radhus.cli import app as cli_app
 from radhus.core.db import DatabaseError, make_engine, migrate
 from radhus.settings import ConfigError, load_settings
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 runner = CliRunner()
 
@@ -188,3 +189,39 @@ def test_starting_the_app_adds_new_ai_functions_to_every_register(settings, two_
                 session.scalars(select(RegisteredFunction.key).where(RegisteredFunction.org_id == org["org_id"]))
             )
             assert expected and expected <= keys
+
+
+def test_request_work_is_committed_before_the_response_is_sent(app, two_orgs):
+    """A client's next request must see what the last one wrote (e.g. the session created by a login)."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    order: list[str] = []
+
+    def record_commit(_session) -> None:  # type: ignore[no-untyped-def]
+        order.append("commit")
+
+    async def recording_app(scope, receive, send):  # type: ignore[no-untyped-def]
+        async def recording_send(message):  # type: ignore[no-untyped-def]
+            if message["type"] == "http.response.start":
+                order.append("response")
+            await send(message)
+
+        await app(scope, receive, recording_send)
+
+    event.listen(Session, "after_commit", record_commit)
+    try:
+        with TestClient(recording_app) as client:
+            page = client.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+            order.clear()
+            response = client.post(
+                "/login",
+                data={"username": "medarbetare@alfakommun", "password": PASSWORD, "csrf_token": token, "next": "/"},
+                follow_redirects=False,
+            )
+    finally:
+        event.remove(Session, "after_commit", record_commit)
+    assert response.status_code == 303
+    assert order[:1] == ["commit"] and "response" in order, order

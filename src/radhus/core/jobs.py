@@ -182,8 +182,16 @@ def _claim_next(session: Session, kinds: set[str]) -> Job | None:
     job = session.scalar(stmt)
     if job is None:
         return None
-    job.status, job.started_at, job.attempts = JobStatus.RUNNING, utcnow(), job.attempts + 1
+    # Compare-and-set: on SQLite (no SKIP LOCKED) another worker process may have read the same job meanwhile.
+    claimed = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.RUNNING, started_at=utcnow(), attempts=Job.attempts + 1)
+    )
     session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    session.refresh(job)
     return job
 
 

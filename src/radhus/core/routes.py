@@ -19,8 +19,8 @@ from radhus.web.deps import (
     CSRF_COOKIE,
     LANG_COOKIE,
     SESSION_COOKIE,
+    DbSession,
     context,
-    db,
     optional_principal,
     principal,
     render,
@@ -30,7 +30,6 @@ from radhus.web.deps import (
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
-DbSession = Annotated[Session, Depends(db)]
 Caller = Annotated[Principal, Depends(principal)]
 Admin = Annotated[Principal, Depends(role_required(Role.ADMIN))]
 Auditor = Annotated[Principal, Depends(role_required(Role.AUDITOR))]

@@ -25,7 +25,7 @@ from radhus.knowledge import jobs as knowledge_jobs
 from radhus.knowledge import platform, service
 from radhus.knowledge.tables import Assistant, Collection, CrawlSource, Document, QuestionLog
 from radhus.web import i18n
-from radhus.web.deps import context, db, principal, render, role_required
+from radhus.web.deps import DbSession, context, principal, render, role_required
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -40,7 +40,6 @@ NAV = [
     },
 ]
 
-DbSession = Annotated[Session, Depends(db)]
 Caller = Annotated[Principal, Depends(principal)]
 Editor = Annotated[Principal, Depends(role_required(Role.EDITOR))]
 Admin = Annotated[Principal, Depends(role_required(Role.ADMIN))]

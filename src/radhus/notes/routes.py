@@ -23,13 +23,12 @@ from radhus.notes.export import FORMATS
 from radhus.notes.models import NoteState
 from radhus.notes.tables import RecordingStatus
 from radhus.notes.transcript import parse_transcript
-from radhus.web.deps import context, db, render, role_required
+from radhus.web.deps import DbSession, context, render, role_required
 from radhus.web.uploads import save_upload
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
-DbSession = Annotated[Session, Depends(db)]
 Writer = Annotated[Principal, Depends(role_required(Role.STAFF, Role.REVIEWER))]
 Reviewer = Annotated[Principal, Depends(role_required(Role.REVIEWER))]
 TemplateAdmin = Annotated[Principal, Depends(role_required(Role.ADMIN, Role.EDITOR))]

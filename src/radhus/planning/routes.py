@@ -19,13 +19,12 @@ from radhus.planning import workflow
 from radhus.planning.importer import read_roster_input
 from radhus.planning.rules import absent_days
 from radhus.planning.tables import STATUS_LABELS, PlanStatus, RosterPlan, RoutePlan
-from radhus.web.deps import context, db, principal, render, role_required
+from radhus.web.deps import DbSession, context, principal, render, role_required
 from radhus.web.uploads import save_upload
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1")
 
-DbSession = Annotated[Session, Depends(db)]
 Caller = Annotated[Principal, Depends(principal)]
 Planner = Annotated[Principal, Depends(role_required(Role.EDITOR))]
 

@@ -4,7 +4,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import jinja2
 from fastapi import Depends, Request
@@ -89,7 +89,12 @@ def db(request: Request) -> Iterator[Session]:
         session.close()
 
 
-async def optional_principal(request: Request, session: Session = Depends(db)) -> Principal | None:
+# Scope "function": the request's work is committed before the response is sent, so the client's next request
+# (e.g. the page after a login) always sees it. FastAPI's default would commit only after sending.
+DbSession = Annotated[Session, Depends(db, scope="function")]
+
+
+async def optional_principal(request: Request, session: DbSession) -> Principal | None:
     """The caller from a bearer token or the session cookie, or None when anonymous."""
     settings = context(request).settings
     header = request.headers.get("authorization", "")
