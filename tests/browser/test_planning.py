@@ -17,6 +17,15 @@ def _run_jobs(app, session_factory) -> None:  # type: ignore[no-untyped-def]
     jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
 
 
+def _plan_the_example_day(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
+    """Log in and start planning the example home-care day; the day plan page opens while it is computed."""
+    log_in(page, live_server, username)
+    page.goto(live_server + "/planering")
+    page.get_by_label("Tidsgräns för beräkningen (sekunder)").nth(1).fill("1")
+    page.get_by_role("button", name="Planera dagens rutter").click()
+    page.wait_for_url("**/planering/rutter/*")
+
+
 def test_roster_grid_live_check_approve_ics(page, live_server, app, session_factory, tmp_path):  # type: ignore[no-untyped-def]
     log_in(page, live_server, "redaktor@exempelkommun")
     page.goto(live_server + "/planering")
@@ -57,11 +66,7 @@ def test_roster_grid_live_check_approve_ics(page, live_server, app, session_fact
 
 
 def test_day_plan_page_is_a_table_per_staff(page, live_server, app, session_factory):  # type: ignore[no-untyped-def]
-    log_in(page, live_server, "administrator@exempelkommun")
-    page.goto(live_server + "/planering")
-    page.get_by_label("Tidsgräns för beräkningen (sekunder)").nth(1).fill("1")
-    page.get_by_role("button", name="Planera dagens rutter").click()
-    page.wait_for_url("**/planering/rutter/*")
+    _plan_the_example_day(page, live_server, "administrator@exempelkommun")
     _run_jobs(app, session_factory)
     page.goto(page.url)
     assert page.get_by_role("heading", name="Lena").count() == 1
@@ -71,11 +76,7 @@ def test_day_plan_page_is_a_table_per_staff(page, live_server, app, session_fact
 
 
 def test_day_plan_is_approved_then_published(page, live_server, app, session_factory):  # type: ignore[no-untyped-def]
-    log_in(page, live_server, "redaktor@exempelkommun")
-    page.goto(live_server + "/planering")
-    page.get_by_label("Tidsgräns för beräkningen (sekunder)").nth(1).fill("1")
-    page.get_by_role("button", name="Planera dagens rutter").click()
-    page.wait_for_url("**/planering/rutter/*")
+    _plan_the_example_day(page, live_server, "redaktor@exempelkommun")
     assert page.get_by_role("button", name="Godkänn rutterna").count() == 0  # nothing to decide while computing
     _run_jobs(app, session_factory)
     page.goto(page.url)

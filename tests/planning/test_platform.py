@@ -121,11 +121,24 @@ def test_roster_workflow_over_http(app, client, two_orgs, session_factory):  # t
     assert lines[0] == "BEGIN:VCALENDAR" and "DTSTART;TZID=Europe/Stockholm:20260302T070000" in lines
 
     with session_factory() as session:
-        records = list(session.scalars(select(AuditRecord).where(AuditRecord.org_id == plan.org_id)))
+        records = list(
+            session.scalars(select(AuditRecord).where(AuditRecord.org_id == plan.org_id).order_by(AuditRecord.seq))
+        )
     ai = [r for r in records if r.kind == AuditKind.AI_CALL and r.function == "planning.roster_proposal"]
     assert {r.provider for r in ai} == {"inbyggd"} and {r.model for r in ai} == {"cp-sat"} and len(ai) == 2
     approvals = [r for r in records if r.kind == AuditKind.APPROVAL and r.action == "planning.roster.approve"]
     assert approvals and approvals[0].username == "redaktor@alfakommun"
+    decisions = [(r.action, r.function, r.detail) for r in records if r.kind == AuditKind.APPROVAL]
+    assert decisions == [
+        (
+            "planning.roster.approve",
+            "planning.roster_proposal",
+            {"plan_id": plan_id, "unit": "Testavdelningen", "manual_changes": 0},
+        ),
+        ("planning.roster.publish", "planning.roster_proposal", {"plan_id": plan_id, "version": 1}),
+    ]
+    reads = {(r.action, r.function, tuple(r.detail.items())) for r in records if r.kind == AuditKind.PERSONAL_DATA_READ}
+    assert reads == {("planning.roster.view", None, (("plan_id", plan_id), ("via", "api")))}
 
 
 def test_infeasible_and_bad_input(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
@@ -319,10 +332,28 @@ def test_route_plan_is_approved_then_published_by_a_planner(app, client, two_org
         assert unknown.status_code == 422
 
     with session_factory() as session:
-        records = list(session.scalars(select(AuditRecord).where(AuditRecord.kind == AuditKind.APPROVAL)))
-    actions = [(r.action, r.username, r.function) for r in records]
-    assert ("planning.routes.approve", "redaktor@alfakommun", "planning.homecare_routes") in actions
-    assert ("planning.routes.publish", "redaktor@alfakommun", "planning.homecare_routes") in actions
+        records = list(session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+    approvals = [(r.action, r.username, r.function, r.detail) for r in records if r.kind == AuditKind.APPROVAL]
+    planner, function, unplanned = "redaktor@alfakommun", "planning.homecare_routes", len(seen["plan"]["unplanned"])
+    assert approvals == [
+        (
+            "planning.routes.approve",
+            planner,
+            function,
+            {"route_id": route_id, "date": seen["date"], "unplanned": unplanned},
+        ),
+        ("planning.routes.publish", planner, function, {"route_id": route_id, "version": 1}),
+    ]
+    reads = {
+        (r.action, r.function, r.username, tuple(r.detail.items()))
+        for r in records
+        if r.kind == AuditKind.PERSONAL_DATA_READ
+    }
+    assert reads == {  # the planner and the staff member, on the page and over the API
+        ("planning.routes.view", None, user, (("route_id", route_id), ("via", via)))
+        for user in (planner, "medarbetare@alfakommun")
+        for via in ("api", "webb")
+    }
 
 
 def test_roster_page_marks_holidays_and_offers_a_calendar_per_person(app, client, two_orgs, session_factory):  # type: ignore[no-untyped-def]

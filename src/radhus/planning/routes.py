@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +106,28 @@ def _index(request: Request, session: Session, who: Principal, *, error: str | N
     )
 
 
+def _attachment(export: tuple[bytes, str, str]) -> Response:
+    """A download of (content, file name, media type)."""
+    data, name, media = export
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _roster_page_after_error(
+    request: Request, session: Session, who: Principal, plan_id: int, message: str, status_code: int
+):
+    """Roll back what failed and show the roster page again with the Swedish error."""
+    session.rollback()
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    return render(request, "planning/roster.html", status_code=status_code, error=message, **_roster_view(plan, who))
+
+
+def _routes_page_after_error(request: Request, session: Session, who: Principal, route_id: int, exc: RadhusError):
+    """Roll back what failed and show the day plan page again with the Swedish error."""
+    session.rollback()
+    values = _route_view(workflow.get_route_plan(session, who=who, route_id=route_id), who)
+    return render(request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **values)
+
+
 # --- pages: rosters ------------------------------------------------------------------------------------------
 
 
@@ -199,10 +222,7 @@ def roster_change(
     try:
         workflow.change_cell(session, who=who, plan_id=plan_id, employee=employee, day=day, shift=shift)
     except RadhusError as exc:
-        session.rollback()
-        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
-        values = _roster_view(plan, who)
-        return render(request, "planning/roster.html", status_code=exc.status_code, error=exc.message, **values)
+        return _roster_page_after_error(request, session, who, plan_id, exc.message, exc.status_code)
     return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=andrad", status_code=303)
 
 
@@ -268,11 +288,9 @@ def roster_sick(
             session, who=who, plan_id=plan_id, employee=employee, first_day=first_day, last_day=last
         )
     except (RadhusError, ValueError) as exc:
-        session.rollback()
-        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
         message = exc.message if isinstance(exc, RadhusError) else "Sista sjukdagen måste vara ett dagnummer."
         status = exc.status_code if isinstance(exc, RadhusError) else 400
-        return render(request, "planning/roster.html", status_code=status, error=message, **_roster_view(plan, who))
+        return _roster_page_after_error(request, session, who, plan_id, message, status)
     session.commit()
     _wake(request)
     return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=omplaneras", status_code=303)
@@ -302,11 +320,7 @@ def roster_demand_change(
         )
         workflow.request_replan(session, who=who, plan_id=plan_id, demand=demand, from_day=day)
     except RadhusError as exc:
-        session.rollback()
-        plan = workflow.get_roster(session, who=who, plan_id=plan_id)
-        return render(
-            request, "planning/roster.html", status_code=exc.status_code, error=exc.message, **_roster_view(plan, who)
-        )
+        return _roster_page_after_error(request, session, who, plan_id, exc.message, exc.status_code)
     session.commit()
     _wake(request)
     return RedirectResponse(f"/planering/scheman/{plan_id}?meddelande=omplaneras", status_code=303)
@@ -315,8 +329,7 @@ def roster_demand_change(
 @router.get("/planering/scheman/{plan_id}/export/{fmt}", include_in_schema=False)
 def roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, personal: str = ""):
     """Download the roster as CSV, Excel or iCalendar (everyone, or one person)."""
-    data, name, media = workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=personal or None)
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _attachment(workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=personal or None))
 
 
 # --- pages: home-care routes ----------------------------------------------------------------------------------
@@ -373,7 +386,7 @@ def routes_page(request: Request, session: DbSession, who: Caller, route_id: int
     """The day plan: a timeline per staff member, unplanned visits with reasons, approval, re-planning."""
     plan = workflow.get_route_plan(session, who=who, route_id=route_id)
     if plan.status != PlanStatus.QUEUED.value:  # not logged again for every automatic refresh while computing
-        workflow.route_personal_data_read(session, who=who, plan=plan, via="webb")
+        workflow.personal_data_read(session, who=who, plan=plan, via="webb")
     return render(request, "planning/routes.html", message=meddelande, **_route_view(plan, who))
 
 
@@ -389,23 +402,20 @@ def routes_publish(request: Request, session: DbSession, who: Planner, route_id:
     return _route_decision(request, session, who, route_id, workflow.publish_routes, "publicerat")
 
 
-def _route_decision(request: Request, session: Session, who: Principal, route_id: int, decide, message: str):  # type: ignore[no-untyped-def]
+def _route_decision(
+    request: Request, session: Session, who: Principal, route_id: int, decide: Callable[..., RoutePlan], message: str
+):
     try:
         decide(session, who=who, route_id=route_id)
     except RadhusError as exc:
-        session.rollback()
-        plan = workflow.get_route_plan(session, who=who, route_id=route_id)
-        return render(
-            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan, who)
-        )
+        return _routes_page_after_error(request, session, who, route_id, exc)
     return RedirectResponse(f"/planering/rutter/{route_id}?meddelande={message}", status_code=303)
 
 
 @router.get("/planering/rutter/{route_id}/export/{fmt}", include_in_schema=False)
 def routes_export(session: DbSession, who: Caller, route_id: int, fmt: str, personal: str = ""):
     """Download the day's routes as CSV, Excel or iCalendar (everyone, or one staff member)."""
-    data, name, media = workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=personal or None)
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _attachment(workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=personal or None))
 
 
 @router.post("/planering/rutter/{route_id}/handelse", include_in_schema=False)
@@ -452,11 +462,7 @@ def routes_event(
             event = {"type": "visit_added", "at": at, "visit": visit}
         workflow.request_route_replan(session, who=who, route_id=route_id, event=event)
     except RadhusError as exc:
-        session.rollback()
-        plan = workflow.get_route_plan(session, who=who, route_id=route_id)
-        return render(
-            request, "planning/routes.html", status_code=exc.status_code, error=exc.message, **_route_view(plan, who)
-        )
+        return _routes_page_after_error(request, session, who, route_id, exc)
     session.commit()
     _wake(request)
     return RedirectResponse(f"/planering/rutter/{route_id}", status_code=303)
@@ -598,8 +604,7 @@ def api_roster_replan(request: Request, session: DbSession, who: Planner, plan_i
 @api.get("/planning/rosters/{plan_id}/export/{fmt}", summary="Export the roster as csv, xlsx or ics")
 def api_roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, employee: str = ""):
     """Download the roster (ics: one employee with ?employee=, or everyone)."""
-    data, name, media = workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=employee or None)
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _attachment(workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=employee or None))
 
 
 @api.post("/planning/routes", status_code=202, summary="Create a home-care day plan (queued job)")
@@ -640,7 +645,7 @@ def api_route_list(session: DbSession, who: Caller) -> list[dict[str, Any]]:
 def api_routes(session: DbSession, who: Caller, route_id: int) -> dict[str, Any]:
     """The planned routes and unplanned visits with reasons (planners: the proposal; others: the published routes)."""
     plan = workflow.get_route_plan(session, who=who, route_id=route_id)
-    workflow.route_personal_data_read(session, who=who, plan=plan, via="api")
+    workflow.personal_data_read(session, who=who, plan=plan, via="api")
     return _route_json(plan, who)
 
 
@@ -659,8 +664,7 @@ def api_routes_publish(session: DbSession, who: Planner, route_id: int) -> dict[
 @api.get("/planning/routes/{route_id}/export/{fmt}", summary="Export the day's routes as csv, xlsx or ics")
 def api_routes_export(session: DbSession, who: Caller, route_id: int, fmt: str, staff: str = ""):
     """Download the routes (ics: one staff member with ?staff=, or everyone)."""
-    data, name, media = workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=staff or None)
-    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return _attachment(workflow.export_routes(session, who=who, route_id=route_id, fmt=fmt, staff=staff or None))
 
 
 @api.post("/planning/routes/{route_id}/replan", status_code=202, summary="Re-plan the day after an event")

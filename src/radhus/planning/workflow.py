@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,62 @@ ROUTE_NOT_FOUND = "Ruttplanen finns inte."
 EXAMPLE = Path(__file__).parent / "examples" / "avdelning.json"
 HOMECARE_EXAMPLE = Path(__file__).parent / "examples" / "homecare_example.json"
 MAX_TIME_LIMIT = 300.0
+
+
+@dataclass(frozen=True)
+class _PlanAudit:
+    """How a kind of plan is named in the audit trail: its actions are `<prefix>.approve`, `.publish`, `.view`
+    (and the roster's `.change`); approvals name the AI function whose proposal was approved; `id_key` holds the
+    plan's id in the detail."""
+
+    prefix: str
+    function: str
+    id_key: str
+
+
+ROSTER_AUDIT = _PlanAudit("planning.roster", function="planning.roster_proposal", id_key="plan_id")
+ROUTES_AUDIT = _PlanAudit("planning.routes", function="planning.homecare_routes", id_key="route_id")
+
+
+def _audit_plan(
+    session: Session, who: Principal, plan: RosterPlan | RoutePlan, *, kind: AuditKind, step: str, detail: dict
+) -> None:
+    """One audit record of the caller's `step` on a roster or a day plan, the plan's id first in the detail."""
+    names = ROSTER_AUDIT if isinstance(plan, RosterPlan) else ROUTES_AUDIT
+    audit.append(
+        session,
+        kind=kind,
+        action=f"{names.prefix}.{step}",
+        org_id=who.org_id,
+        user_id=who.user_id,
+        username=who.username,
+        function=names.function if kind == AuditKind.APPROVAL else None,
+        detail={names.id_key: plan.id, **detail},
+    )
+
+
+def _mark_approved(session: Session, who: Principal, plan: RosterPlan | RoutePlan, *, detail: dict) -> None:
+    """The named planner approves the plan (AI proposes, a person decides; audited as an approval)."""
+    plan.status = PlanStatus.APPROVED.value
+    plan.approved_by, plan.approved_by_name = who.user_id, who.display_name or who.username
+    plan.approved_at = utcnow()
+    _audit_plan(session, who, plan, kind=AuditKind.APPROVAL, step="approve", detail=detail)
+    session.flush()
+
+
+def _mark_published(session: Session, who: Principal, plan: RosterPlan | RoutePlan) -> None:
+    """A new published version (the caller has stored what the staff see), audited as an approval."""
+    plan.status = PlanStatus.PUBLISHED.value
+    plan.published_version += 1
+    plan.published_at = utcnow()
+    _audit_plan(session, who, plan, kind=AuditKind.APPROVAL, step="publish", detail={"version": plan.published_version})
+    session.flush()
+
+
+def personal_data_read(session: Session, *, who: Principal, plan: RosterPlan | RoutePlan, via: str) -> None:
+    """Showing a roster (staff names, absences, wishes) or a day plan (clients' visits, staff routes) is a
+    personal-data read."""
+    _audit_plan(session, who, plan, kind=AuditKind.PERSONAL_DATA_READ, step="view", detail={"via": via})
 
 
 def is_planner(who: Principal) -> bool:
@@ -163,15 +220,8 @@ def change_cell(session: Session, *, who: Principal, plan_id: int, employee: str
             None,
             None,
         )
-    audit.append(
-        session,
-        kind=AuditKind.ADMIN_CHANGE,
-        action="planning.roster.change",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        detail={"plan_id": plan.id, "employee": employee, "day": day, "from": before, "to": shift},
-    )
+    change = {"employee": employee, "day": day, "from": before, "to": shift}
+    _audit_plan(session, who, plan, kind=AuditKind.ADMIN_CHANGE, step="change", detail=change)
     session.flush()
     return plan
 
@@ -202,20 +252,7 @@ def approve(session: Session, *, who: Principal, plan_id: int) -> RosterPlan:
     plan = get_roster(session, who=who, plan_id=plan_id)
     if plan.status != PlanStatus.DRAFT.value:
         raise Conflict("Bara ett färdigt förslag som inte redan är godkänt kan godkännas.")
-    plan.status = PlanStatus.APPROVED.value
-    plan.approved_by, plan.approved_by_name = who.user_id, who.display_name or who.username
-    plan.approved_at = utcnow()
-    audit.append(
-        session,
-        kind=AuditKind.APPROVAL,
-        action="planning.roster.approve",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        function="planning.roster_proposal",
-        detail={"plan_id": plan.id, "unit": plan.unit, "manual_changes": plan.manual_changes},
-    )
-    session.flush()
+    _mark_approved(session, who, plan, detail={"unit": plan.unit, "manual_changes": plan.manual_changes})
     return plan
 
 
@@ -226,20 +263,7 @@ def publish(session: Session, *, who: Principal, plan_id: int) -> RosterPlan:
     if plan.status != PlanStatus.APPROVED.value:
         raise Conflict("Schemat måste godkännas av en schemaläggare innan det publiceras.")
     plan.published_roster = _working_roster(plan)
-    plan.published_version += 1
-    plan.published_at = utcnow()
-    plan.status = PlanStatus.PUBLISHED.value
-    audit.append(
-        session,
-        kind=AuditKind.APPROVAL,
-        action="planning.roster.publish",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        function="planning.roster_proposal",
-        detail={"plan_id": plan.id, "version": plan.published_version},
-    )
-    session.flush()
+    _mark_published(session, who, plan)
     return plan
 
 
@@ -359,19 +383,6 @@ def _ics_all(inp: RosterInput, roster: dict[str, list[str]]) -> str:
     return "\r\n".join([*(head or []), *events, "END:VCALENDAR"]) + "\r\n"
 
 
-def personal_data_read(session: Session, *, who: Principal, plan: RosterPlan, via: str) -> None:
-    """Showing staff names, absences and wishes is a personal-data read."""
-    audit.append(
-        session,
-        kind=AuditKind.PERSONAL_DATA_READ,
-        action="planning.roster.view",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        detail={"plan_id": plan.id, "via": via},
-    )
-
-
 def ai_output(
     session: Session,
     *,
@@ -471,20 +482,9 @@ def approve_routes(session: Session, *, who: Principal, route_id: int) -> RouteP
     plan = get_route_plan(session, who=who, route_id=route_id)
     if plan.status != PlanStatus.DRAFT.value or not plan.plan:
         raise Conflict("Bara ett färdigt ruttförslag som inte redan är godkänt kan godkännas.")
-    plan.status = PlanStatus.APPROVED.value
-    plan.approved_by, plan.approved_by_name = who.user_id, who.display_name or who.username
-    plan.approved_at = utcnow()
-    audit.append(
-        session,
-        kind=AuditKind.APPROVAL,
-        action="planning.routes.approve",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        function="planning.homecare_routes",
-        detail={"route_id": plan.id, "date": plan.date.isoformat(), "unplanned": len(plan.plan.get("unplanned", []))},
+    _mark_approved(
+        session, who, plan, detail={"date": plan.date.isoformat(), "unplanned": len(plan.plan.get("unplanned", []))}
     )
-    session.flush()
     return plan
 
 
@@ -494,35 +494,9 @@ def publish_routes(session: Session, *, who: Principal, route_id: int) -> RouteP
     plan = get_route_plan(session, who=who, route_id=route_id)
     if plan.status != PlanStatus.APPROVED.value:
         raise Conflict("Rutterna måste godkännas av en planerare innan de publiceras.")
-    plan.status = PlanStatus.PUBLISHED.value
     plan.published_plan = plan.plan
-    plan.published_version += 1
-    plan.published_at = utcnow()
-    audit.append(
-        session,
-        kind=AuditKind.APPROVAL,
-        action="planning.routes.publish",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        function="planning.homecare_routes",
-        detail={"route_id": plan.id, "version": plan.published_version},
-    )
-    session.flush()
+    _mark_published(session, who, plan)
     return plan
-
-
-def route_personal_data_read(session: Session, *, who: Principal, plan: RoutePlan, via: str) -> None:
-    """Showing clients' visits and staff routes is a personal-data read."""
-    audit.append(
-        session,
-        kind=AuditKind.PERSONAL_DATA_READ,
-        action="planning.routes.view",
-        org_id=who.org_id,
-        user_id=who.user_id,
-        username=who.username,
-        detail={"route_id": plan.id, "via": via},
-    )
 
 
 def export_routes(
