@@ -113,9 +113,12 @@ def search(
         with transaction(ctx.session_factory) as session:
             _, who = cli_support.cli_principal(session, org_slug=org)
             target = platform.collection_by_name(session, who, collection)
-            store = platform.shared_store(ctx.settings, ctx.services)
+        store = _vectors_ready(ctx, {who.org_id, target.org_id})
+        with transaction(ctx.session_factory) as session:
+            target = platform.collection_by_name(session, who, collection)
             for row in rows:
-                hits = platform.search(store=store, collections=[target], question=row["question"], top_k=top_k)
+                hits = platform.search(store=store, collections=[target], question=row["question"], top_k=top_k,
+                                       who=who, session_factory=ctx.session_factory)  # fmt: skip
                 results = [service.hit_json(h, rank=i) for i, h in enumerate(hits, start=1)]
                 if json_output or batch:
                     echo_json({"id": row["id"], "results": results} if batch else {"results": results})
@@ -144,6 +147,8 @@ def ask(
             raise InvalidInput("Ange antingen --collection eller --assistant.")
         with transaction(ctx.session_factory) as session:
             _, who = cli_support.cli_principal(session, org_slug=org)
+        store = _vectors_ready(ctx, {who.org_id})
+        with transaction(ctx.session_factory) as session:
             helper = platform.assistant_by_name(session, who, assistant) if assistant else None
             targets = (
                 [platform.get_collection(session, who, int(c)) for c in helper.collection_ids]
@@ -151,7 +156,6 @@ def ask(
                 else [platform.collection_by_name(session, who, collection)]
             )
             hub = ctx.provider_hub(session, who)
-            store = platform.shared_store(ctx.settings, ctx.services)
             for row in rows:
                 result = platform.ask(session, who, store=store, collections=targets, question=row["question"],
                                       hub=hub, provider=provider, assistant=helper)  # fmt: skip
@@ -179,8 +183,8 @@ def eval_command(
         with transaction(ctx.session_factory) as session:
             _, who = cli_support.cli_principal(session, org_slug=org)
             target = platform.collection_by_name(session, who, collection)
-        store = platform.shared_store(ctx.settings, ctx.services)
-        index = store.index(org=platform.org_key(target.org_id))
+        store = _vectors_ready(ctx, {who.org_id, target.org_id})
+        index = platform.searcher(store=store, collections=[target], who=who, session_factory=ctx.session_factory)
         try:
             qa_rows = load_qa(qa)
         except (OSError, ValueError) as exc:
@@ -201,6 +205,27 @@ def eval_command(
         if key in report:
             typer.echo(f"{key}: {report[key]:.3f}")
     typer.echo(f"frågor: {report['questions']}, besvarbara: {report['answerable']}")
+
+
+def _vectors_ready(ctx: AppContext, org_ids: set[int]) -> service.KnowledgeStore:
+    """The store, after embedding what waits for vectors (e.g. the embeddings provider was changed: the index
+    dropped the old model's vectors), so that a command's search is hybrid again. Progress goes to stderr."""
+    store = platform.shared_store(ctx.settings, ctx.services)
+    if store.embeddings is None:
+        return store
+    for org_id in sorted(org_ids):
+        store.index(org=platform.org_key(org_id))  # opening notices a changed embedder
+    platform.queue_vector_work(store=store, session_factory=ctx.session_factory, org_ids=sorted(org_ids))
+    embed = {knowledge_jobs.EMBED: knowledge_jobs.handlers(ctx)[knowledge_jobs.EMBED]}
+    with ctx.session_factory() as session:
+        waiting = session.scalar(
+            select(jobs.Job.id).where(jobs.Job.kind == knowledge_jobs.EMBED, jobs.Job.org_id.in_(org_ids),
+                                      jobs.Job.status == jobs.JobStatus.QUEUED).limit(1)
+        )  # fmt: skip
+    if waiting is not None:
+        typer.echo("Beräknar vektorer för betydelsesökning innan sökningen …", err=True)
+        jobs.run_until_idle(ctx.session_factory, embed, backoff_seconds=0)
+    return store
 
 
 def _wait_for_job(ctx: AppContext, job_id: int, *, timeout_s: float = INGEST_WAIT_S) -> None:

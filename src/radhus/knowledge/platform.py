@@ -8,6 +8,7 @@ lookup answers another organisation's id exactly like a missing one.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
 import threading
@@ -16,23 +17,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
-from radhus.core import audit, register
+from radhus.core import audit, jobs, register
 from radhus.core.audit import AuditKind
 from radhus.core.auth import Principal, Role, User
-from radhus.core.errors import Forbidden, InvalidInput, NotFound, ProviderError
+from radhus.core.db import make_session_factory, transaction
+from radhus.core.errors import Forbidden, InvalidInput, NotFound, ProviderError, RadhusError
 from radhus.core.orgs import Organisation, Unit, get_organisation
 from radhus.core.privacy import DataClass, redact
 from radhus.knowledge import service
 from radhus.knowledge.answer import ChatFn, answer_question
+from radhus.knowledge.embed import SEARCH_FUNCTION, EmbedCall, HubEmbeddings
 from radhus.knowledge.models import Answer, Hit
 from radhus.knowledge.parsers import DocumentError, parse_bytes
 from radhus.knowledge.tables import Assistant, Collection, CollectionShare, Document, QuestionLog
 from radhus.settings import Settings
 
 STORE_KEY = "knowledge.store"
+EMBED_JOB = "knowledge.embed"
+EMBED_BATCH = 64
+log = logging.getLogger(__name__)
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 ROLE_VALUES = {r.value for r in Role}
 _STORE_LOCK = threading.Lock()
@@ -42,13 +49,12 @@ _STORE_LOCK = threading.Lock()
 
 
 def make_store(settings: Settings) -> service.KnowledgeStore:
-    """A store on the data directory with the configured embedder (builtin, or none for lexical only)."""
-    embedder = None
-    if settings.knowledge_embedder.lower() != "none":
-        from radhus.knowledge.embed import default_embedder
-
-        embedder = default_embedder()
-    return service.KnowledgeStore(data_dir=settings.data_dir, embedder=embedder)
+    """A store on the data directory whose vectors come through the provider hub (knowledge_embedder: the
+    configured embeddings provider or the built-in), or none at all (knowledge_embedder = "none": lexical only)."""
+    embeddings = None if settings.knowledge_embedder.strip().lower() == "none" else HubEmbeddings(settings)
+    if embeddings is not None and embeddings.error is not None:
+        log.warning("knowledge search is lexical only: %s", embeddings.error.message)
+    return service.KnowledgeStore(data_dir=settings.data_dir, embeddings=embeddings)
 
 
 def shared_store(settings: Settings, services: dict[str, Any]) -> service.KnowledgeStore:
@@ -68,6 +74,89 @@ def org_key(org_id: int) -> str:
 def files_dir(settings: Settings, org_id: int) -> Path:
     """Where uploaded originals of an organisation are kept (for retries and re-indexing)."""
     return Path(settings.data_dir) / "knowledge" / "files" / org_key(org_id)
+
+
+# --- vectors through the provider hub -------------------------------------------------------------------
+
+
+def queue_vector_work(
+    *, store: service.KnowledgeStore, session_factory: sessionmaker[Session], org_ids: Sequence[int]
+) -> list[int]:
+    """Queue an embedding job for organisations whose index has passages to (re-)embed since opening (another
+    embedder's vectors dropped, or passages left without vectors), unless one is already queued or running.
+
+    Passages the provider may never receive (a collection above its class, no redact-then-send) are not work.
+    Returns the ids of the jobs queued.
+    """
+    queued = []
+    for org_id in org_ids:
+        if not store.take_vector_work(org=org_key(org_id)) or store.embeddings is None:
+            continue
+        with transaction(session_factory) as session:
+            if not _has_embeddable_work(session, store, org_id) or _embedding_job_waiting(session, org_id):
+                continue
+            job = jobs.enqueue(session, org_id=org_id, kind=EMBED_JOB, payload={"reason": "vectors_missing"},
+                               title="Beräkna vektorer för betydelsesökning (ny inbäddningsmodell eller "
+                                     "stycken utan vektorer)")  # fmt: skip
+            queued.append(job.id)
+    return queued
+
+
+def _has_embeddable_work(session: Session, store: service.KnowledgeStore, org_id: int) -> bool:
+    assert store.embeddings is not None
+    collections = session.scalars(select(Collection).where(Collection.org_id == org_id))
+    redact = bool(getattr(session.get(Organisation, org_id), "redact_then_send", False))
+    keys = [c.index_key for c in collections if redact or store.embeddings.may_receive(DataClass(c.data_class))]
+    return bool(keys) and store.index(org=org_key(org_id)).pending_count(keys) > 0
+
+
+def _embedding_job_waiting(session: Session, org_id: int) -> bool:
+    waiting = (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
+    query = select(jobs.Job.id).where(jobs.Job.org_id == org_id, jobs.Job.kind == EMBED_JOB)
+    return session.scalar(query.where(jobs.Job.status.in_(waiting)).limit(1)) is not None
+
+
+def embed_pending(
+    *,
+    store: service.KnowledgeStore,
+    session_factory: sessionmaker[Session],
+    org_id: int,
+    progress: Callable[[float, str], None] | None = None,
+    batch_size: int = EMBED_BATCH,
+) -> dict:
+    """Give vectors to an organisation's passages that lack them, collection by collection, through the hub.
+
+    Each batch is one hub call carrying its collection's data class; a collection whose class the provider may not
+    receive (and the organisation does not allow redact-then-send) stays lexical only. No database session is
+    open while the hub is called (it audits in its own transaction).
+    """
+    embeddings = store.embeddings
+    if embeddings is None:
+        return {"embedded": 0, "lexical_only": []}
+    org = org_key(org_id)
+    store.take_vector_work(org=org)
+    with session_factory() as session:
+        query = select(Collection).where(Collection.org_id == org_id).order_by(Collection.id)
+        rows = [(c.index_key, c.name, c.data_class) for c in session.scalars(query)]
+    total = store.index(org=org).pending_count([key for key, _, _ in rows])
+    call = EmbedCall(session_factory, org_id=org_id)
+    done, lexical_only = 0, []
+    for key, name, klass in rows:
+        while done < total + batch_size * 1000:  # bounded: passages added meanwhile are embedded too
+            with store.writing(org=org) as index:
+                batch = index.pending_passages(key, limit=batch_size)
+                if not batch:
+                    break
+                vectors = embeddings.embed([text for _, text in batch], input_type="passage",
+                                           data_class=DataClass(klass), call=call)  # fmt: skip
+                if vectors is None:
+                    lexical_only.append(name)
+                    break
+                store.current(org=org).set_vectors([slot for slot, _ in batch], vectors)
+            done += len(batch)
+            if progress is not None:
+                progress(min(done / max(total, 1), 0.99), f"{done} av {total} stycken har fått vektorer")
+    return {"embedded": done, "lexical_only": lexical_only}
 
 
 # --- collections ----------------------------------------------------------------------------------------
@@ -479,24 +568,87 @@ def _grouped(collections: Sequence[Collection]) -> dict[int, list[str]]:
 
 
 class _MultiIndex:
-    """Searches several organisations' indexes (own collections plus shared ones) and merges by score."""
+    """Searches several organisations' indexes (own collections plus shared ones) and merges by score.
 
-    def __init__(self, store: service.KnowledgeStore, collections: Sequence[Collection]) -> None:
-        self.store, self.groups = store, _grouped(collections)
+    The query is embedded once, through the hub, with the strictest data class of the searched collections; when
+    the hub refuses it (or the provider fails) the search is lexical only.
+    """
+
+    def __init__(
+        self,
+        store: service.KnowledgeStore,
+        collections: Sequence[Collection],
+        *,
+        who: Principal | None = None,
+        function: str = SEARCH_FUNCTION,
+        session_factory: sessionmaker[Session] | None = None,
+    ) -> None:
+        self.store, self.groups, self.collections = store, _grouped(collections), list(collections)
+        self.who, self.function = who, function
+        self.session_factory = session_factory
 
     def search(
         self, query: str, collection_ids: Sequence[str], top_k: int = 10, reranker: Any = None, **kwargs: Any
     ) -> list[Hit]:
         depth = max(top_k, RERANK_POOL) if reranker is not None else top_k
+        vector = self._query_vector(query) if "query_vector" not in kwargs else kwargs.pop("query_vector")
         hits: list[Hit] = []
         for org_id, keys in self.groups.items():
-            hits.extend(self.store.index(org=org_key(org_id)).search(query, keys, depth, **kwargs))
+            index = self.store.index(org=org_key(org_id))
+            usable = vector if vector is not None and vector.shape[-1] == index.dim else None
+            hits.extend(index.search(query, keys, depth, query_vector=usable, **kwargs))
+        self._queue_vector_work()
         if len(self.groups) > 1:
             hits.sort(key=lambda h: -h.score)
         hits = hits[:depth]
         if reranker is not None and len(hits) > 1:
             hits = reranker(query, hits)
         return hits[:top_k]
+
+    def _call(self) -> EmbedCall | None:
+        factory = self.session_factory or _session_factory_of(self.collections)
+        if factory is None:
+            return None
+        if self.who is not None:
+            return EmbedCall(factory, org_id=self.who.org_id, user_id=self.who.user_id, username=self.who.username,
+                             function=self.function)  # fmt: skip
+        return EmbedCall(factory, org_id=self.collections[0].org_id, function=self.function)
+
+    def _query_vector(self, query: str) -> np.ndarray | None:
+        embeddings = self.store.embeddings
+        if embeddings is None or not self.collections or not query.strip():
+            return None
+        call = self._call()
+        if call is None:
+            return None
+        _release_write_lock(self.collections)
+        try:
+            vectors = embeddings.embed([query], input_type="query", data_class=highest_class(self.collections),
+                                       call=call)  # fmt: skip
+        except RadhusError as exc:  # a failing provider must not stop search: lexical only (the hub audited it)
+            log.warning("query embedding failed, lexical search only: %s", exc.message)
+            return None
+        return None if vectors is None else vectors[0]
+
+    def _queue_vector_work(self) -> None:
+        if self.store.embeddings is None:
+            return
+        factory = self.session_factory or _session_factory_of(self.collections)
+        if factory is not None:
+            queue_vector_work(store=self.store, session_factory=factory, org_ids=list(self.groups))
+
+
+def _release_write_lock(collections: Sequence[Collection]) -> None:
+    """Commit the caller's session before a hub call: the hub audits in its own transaction (SQLite: one writer)."""
+    session = object_session(collections[0]) if collections else None
+    if session is not None and session.in_transaction():
+        session.commit()
+
+
+def _session_factory_of(collections: Sequence[Collection]) -> sessionmaker[Session] | None:
+    """A session factory on the database the collections were read from (for the hub's audit records)."""
+    session = object_session(collections[0]) if collections else None
+    return make_session_factory(session.get_bind()) if session is not None else None  # type: ignore[arg-type]
 
 
 RERANK_POOL = 12
@@ -529,13 +681,30 @@ def chat_reranker(chat: ChatFn) -> Callable[[str, list[Hit]], list[Hit]]:
 
 
 def search(
-    *, store: service.KnowledgeStore, collections: Sequence[Collection], question: str, top_k: int = 10
+    *,
+    store: service.KnowledgeStore,
+    collections: Sequence[Collection],
+    question: str,
+    top_k: int = 10,
+    who: Principal | None = None,
+    session_factory: sessionmaker[Session] | None = None,
 ) -> list[Hit]:
-    """Hybrid search in collections the caller may use."""
+    """Hybrid search in collections the caller may use; the query's embedding is audited under `who`."""
     if not question.strip():
         raise InvalidInput("Skriv en fråga eller några sökord.")
     keys = [c.index_key for c in collections]
-    return _MultiIndex(store, collections).search(question, keys, top_k)
+    return _MultiIndex(store, collections, who=who, session_factory=session_factory).search(question, keys, top_k)
+
+
+def searcher(
+    *,
+    store: service.KnowledgeStore,
+    collections: Sequence[Collection],
+    who: Principal | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+) -> _MultiIndex:
+    """An index-like object over the collections (for evaluation): `search(query, keys, top_k)` as in search()."""
+    return _MultiIndex(store, collections, who=who, session_factory=session_factory)
 
 
 def highest_class(collections: Sequence[Collection]) -> DataClass:
@@ -615,13 +784,14 @@ def ask(
         else None
     )
     keys = [c.index_key for c in collections]
-    if chat is not None:  # the hub audits in its own transaction: release any write lock (SQLite) before it
-        session.commit()
+    if chat is not None or store.embeddings is not None:  # the hub audits in its own transaction: release any
+        session.commit()  # write lock (SQLite) before it
     reranker = None
     if chat is not None:
         rerank_chat = chat_function(hub, data_class=klass, provider=provider, function="knowledge.rerank")
         reranker = chat_reranker(rerank_chat) if rerank_chat is not None else None
-    answer = answer_question(question=question, index=_MultiIndex(store, collections), collection_ids=keys,
+    index = _MultiIndex(store, collections, who=who, function=function)
+    answer = answer_question(question=question, index=index, collection_ids=keys,
                              chat=chat, history=history, reranker=reranker,
                              instructions=assistant.instructions if assistant else "")  # fmt: skip
     mode = "chat" if chat is not None else "extractive"

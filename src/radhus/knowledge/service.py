@@ -23,9 +23,9 @@ from radhus.core.errors import InvalidInput, NotFound
 from radhus.core.privacy import DataClass
 from radhus.knowledge.answer import ChatFn, answer_question
 from radhus.knowledge.chunking import chunk_document
-from radhus.knowledge.embed import Embedder
+from radhus.knowledge.embed import BUILTIN_DIM, BUILTIN_IDENTITY, Embedder, EmbedderIdentity, HubEmbeddings
 from radhus.knowledge.evaluation import evaluate, load_qa
-from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.index import EmbeddedIndex, passage_text
 from radhus.knowledge.models import Answer, Hit, ParsedDocument
 from radhus.knowledge.parsers import DEFAULT_MAX_BYTES, SUFFIX_TYPES, DocumentError, parse_bytes, parse_path
 
@@ -77,16 +77,64 @@ class IngestReport:
         return {**asdict(self), "failed": len(self.failed)}
 
 
+_IDENTITY_TABLE = (
+    "CREATE TABLE IF NOT EXISTS embedder_identity (id INTEGER PRIMARY KEY CHECK (id = 1), provider TEXT NOT NULL, "
+    "model TEXT NOT NULL, dim INTEGER)"
+)
+
+
 class SharedIndex(EmbeddedIndex):
-    """An embedded index that notices when another process (e.g. `radhus ingest` beside `radhus serve`) wrote.
+    """An embedded index that notices when another process (e.g. `radhus ingest` beside `radhus serve`) wrote,
+    and that remembers which embedder made its vectors.
 
     SQLite's `PRAGMA data_version` changes on a connection only when *another* connection commits, so this
     index's own writes never count as a change.
+
+    With an `identity` (the embedder now configured), opening compares it with the one recorded in the index: when
+    they differ, every stored vector is dropped at once (dense search is then off for those passages until a
+    re-embedding job has filled them again), so vectors of two models are never mixed. The vector length comes
+    from the recorded identity, so an index made with a provider of another dimension still loads.
     """
+
+    def __init__(
+        self, path: Path | str, *, embedder: Embedder | None = None, identity: EmbedderIdentity | None = None
+    ) -> None:
+        self.expected = identity
+        self.vectors_by: EmbedderIdentity | None = None
+        self.vectors_reset = False
+        super().__init__(path, embedder=embedder)
 
     def _load(self) -> None:
         self._seen_version = self._data_version()  # read before loading: a commit during the load is noticed
+        self._reconcile_identity()
         super()._load()
+
+    def _reconcile_identity(self) -> None:
+        """Record the configured embedder; drop vectors another embedder made; take the recorded vector length."""
+        self._db.execute(_IDENTITY_TABLE)
+        row = self._db.execute("SELECT provider, model, dim FROM embedder_identity WHERE id = 1").fetchone()
+        stored = EmbedderIdentity(*row) if row else None
+        if stored is None and self._db.execute("SELECT 1 FROM chunks WHERE vector IS NOT NULL LIMIT 1").fetchone():
+            stored = BUILTIN_IDENTITY  # indexes from before identities were recorded were made by the built-in
+        expected = self.expected
+        if expected is not None:
+            if stored is not None and not stored.same_model(expected):
+                self._db.execute("UPDATE chunks SET vector = NULL WHERE vector IS NOT NULL")
+                self.vectors_reset = True
+                stored = None
+            recorded = expected if expected.dim is not None or stored is None else expected.with_dim(stored.dim)
+            if row is None or EmbedderIdentity(*row) != recorded:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO embedder_identity VALUES (1, ?, ?, ?)",
+                    (recorded.provider, recorded.model, recorded.dim),
+                )
+            self._db.commit()
+            stored = recorded
+        self.vectors_by = stored
+        dim = stored.dim if stored is not None and stored.dim else BUILTIN_DIM
+        if dim != self.dim:
+            self.dim = dim
+            self._reset_memory()
 
     def _data_version(self) -> int:
         return int(self._db.execute("PRAGMA data_version").fetchone()[0])
@@ -95,6 +143,28 @@ class SharedIndex(EmbeddedIndex):
         """Whether another connection has committed to the index since it was loaded."""
         with self._lock:
             return self._data_version() != self._seen_version
+
+    def pending_passages(self, collection_id: str, *, limit: int) -> list[tuple[int, str]]:
+        """(slot, text to embed) of a collection's passages that have no vector yet, in stored order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT slot, title, section_path, text FROM chunks WHERE vector IS NULL AND collection_id = ? "
+                "ORDER BY slot LIMIT ?",
+                (collection_id, limit),
+            ).fetchall()
+        return [(int(r[0]), passage_text(r[1], json.loads(r[2]), r[3])) for r in rows]
+
+    def pending_count(self, collection_ids: Sequence[str] | None = None) -> int:
+        """Passages without a vector (optionally only in some collections)."""
+        with self._lock:
+            if collection_ids is None:
+                return int(self._db.execute("SELECT COUNT(*) FROM chunks WHERE vector IS NULL").fetchone()[0])
+            keys = list(collection_ids)
+            if not keys:
+                return 0
+            marks = ",".join("?" * len(keys))
+            query = f"SELECT COUNT(*) FROM chunks WHERE vector IS NULL AND collection_id IN ({marks})"
+            return int(self._db.execute(query, keys).fetchone()[0])
 
     def _merged_postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
         # A reloaded index knows every term ever stored, also those whose passages were all deleted since.
@@ -109,13 +179,27 @@ class KnowledgeStore:
     Several processes may share a data directory (the web app, `radhus worker`, the command line). Writers hold
     an exclusive file lock per organisation and reload the index first when another process changed it; readers
     reload (under a shared lock) when they notice a change, so every process searches the current passages.
+
+    Vectors come from `embeddings` (the provider hub; the platform's way) or, for benchmarks and index tests, from
+    a plain `embedder` called directly. With `embeddings`, each index records the embedder identity and drops
+    vectors of another one when opened (see `SharedIndex`); `take_vector_work` then tells the platform to queue
+    re-embedding.
     """
 
-    def __init__(self, *, data_dir: Path | str, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, *, data_dir: Path | str, embedder: Embedder | None = None, embeddings: HubEmbeddings | None = None
+    ) -> None:
         self.root = Path(data_dir) / "knowledge"
         self.embedder = embedder
+        self.embeddings = embeddings
         self._indexes: dict[str, SharedIndex] = {}
+        self._vector_work: set[str] = set()
         self._lock = threading.Lock()  # web requests and the job worker share one index per organisation
+
+    @property
+    def dense_enabled(self) -> bool:
+        """Whether passages get vectors at all (False: lexical search only)."""
+        return self.embedder is not None or self.embeddings is not None
 
     def _org_dir(self, org: str) -> Path:
         _check_name(org, what="Organisationens namn")
@@ -154,47 +238,79 @@ class KnowledgeStore:
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
+    def _expected_identity(self) -> EmbedderIdentity | None:
+        return self.embeddings.identity() if self.embeddings is not None else None
+
+    def _needs_reopen(self, index: SharedIndex) -> bool:
+        return index.changed_elsewhere() or (
+            self.embeddings is not None and index.expected != self._expected_identity()
+        )
+
     def _open(self, org: str) -> tuple[SharedIndex | None, bool]:
-        """The open index (None if not opened yet) and whether another process has changed it since."""
+        """The open index (None if not opened yet) and whether it must be reopened (another process wrote, or
+        the embedder identity changed, e.g. a provider's vector length became known)."""
         with self._lock:
             index = self._indexes.get(org)
-            return index, index is not None and index.changed_elsewhere()
+            return index, index is not None and self._needs_reopen(index)
 
     def _reload_if_needed(self, org: str) -> SharedIndex:
         """Open the index, or reopen it when another process wrote (caller holds the file lock)."""
         with self._lock:
             index = self._indexes.get(org)
-            if index is None or index.changed_elsewhere():
+            if index is None or self._needs_reopen(index):
                 # The old object is not closed: a search running on it in another thread may still finish.
-                index = self._indexes[org] = SharedIndex(self._org_dir(org) / "index", embedder=self.embedder)
+                first = index is None
+                index = self._indexes[org] = SharedIndex(
+                    self._org_dir(org) / "index", embedder=self.embedder, identity=self._expected_identity()
+                )
+                if index.vectors_reset or (first and self.embeddings is not None and index.pending_count()):
+                    self._vector_work.add(org)
             return index
 
-    def index(self, *, org: str) -> EmbeddedIndex:
+    def index(self, *, org: str) -> SharedIndex:
         """The organisation's search index for reading (opened once, reloaded after other processes' writes).
 
         While another process is writing, the index as last loaded keeps answering; it is reloaded on the first
-        search after that writer is done.
+        search after that writer is done. Opening with a changed embedder writes (drops old vectors), so that
+        happens under the exclusive lock.
         """
         index, stale = self._open(org)
         if index is not None and not stale:
             return index
-        with self._file_lock(org, exclusive=False, wait=index is None) as locked:  # file lock before self._lock
+        exclusive = self.embeddings is not None and (index is None or index.expected != self._expected_identity())
+        with self._file_lock(org, exclusive=exclusive, wait=index is None or exclusive) as locked:
             if locked or index is None:
                 return self._reload_if_needed(org)
             return index
 
     @contextmanager
-    def writing(self, *, org: str) -> Iterator[EmbeddedIndex]:
+    def writing(self, *, org: str) -> Iterator[SharedIndex]:
         """The organisation's index for changing, under the exclusive lock shared by every process."""
         with self._file_lock(org, exclusive=True):
             yield self._reload_if_needed(org)
 
+    def current(self, *, org: str) -> SharedIndex:
+        """Inside `writing`: the index again, reopened if the embedder identity changed meanwhile (e.g. the first
+        call told a provider's vector length)."""
+        return self._reload_if_needed(org)
+
+    def take_vector_work(self, *, org: str) -> bool:
+        """Whether opening found passages to (re-)embed since last asked: vectors of another embedder were dropped,
+        or passages were waiting for vectors when this process first opened the index."""
+        with self._lock:
+            if org in self._vector_work:
+                self._vector_work.discard(org)
+                return True
+            return False
+
     def close(self) -> None:
-        """Close every open index."""
+        """Close every open index and the embedding adapters."""
         with self._lock:
             for index in self._indexes.values():
                 index.close()
             self._indexes.clear()
+        if self.embeddings is not None:
+            self.embeddings.close()
 
 
 def _check_name(value: str, *, what: str) -> None:
