@@ -233,3 +233,38 @@ def test_cli_search_reembeds_after_the_provider_changed(settings, two_orgs, tmp_
             assert set(results[0]) == {"rank", "document", "title", "chunk_id", "text", "score"}
             assert "300 kronor" in results[0]["text"]
             assert any("zebrakod" in text for text in server.inputs) and "kronor" in server.inputs
+
+
+def test_same_configuration_after_a_restart_keeps_the_vectors(settings, session_factory, two_orgs, tmp_path):
+    who = _admin(session_factory)
+    with EmbeddingsServer(dim=32) as server:
+        for attempt in range(2):
+            ctx = _context(settings, session_factory, moln=_provider(server.url, model="emb-a"))
+            store = platform.shared_store(ctx.settings, ctx.services)
+            try:
+                if attempt == 0:
+                    _ingest(ctx, tmp_path, who, collection="parkering", data_class="intern", text=OPEN_DOC)
+                index = store.index(org=platform.org_key(who.org_id))
+                assert not index.vectors_reset and index.pending_count() == 0
+                assert index.vectors_by == EmbedderIdentity("moln", "emb-a", 32)
+            finally:
+                store.close()
+        passages = [text for text in server.inputs if "zebrakod" in text]
+        assert len(passages) == 1, "a restart with the same embedder embeds nothing again"
+
+
+def test_unreachable_provider_leaves_search_lexical_and_the_job_failed(settings, session_factory, two_orgs, tmp_path):
+    from tests.providers.openai_fake import free_port
+
+    who = _admin(session_factory)
+    ctx = _context(settings, session_factory, moln=_provider(f"http://127.0.0.1:{free_port()}/v1", model="emb-a"))
+    try:
+        cid = _ingest(ctx, tmp_path, who, collection="parkering", data_class="intern", text=OPEN_DOC)
+        hits = _search(ctx, who, [cid], "boendeparkering kronor")
+    finally:
+        platform.shared_store(ctx.settings, ctx.services).close()
+    assert hits and "300 kronor" in hits[0].text and hits[0].dense_rank is None
+    with session_factory() as session:
+        job = session.scalars(select(jobs.Job).where(jobs.Job.kind == knowledge_jobs.EMBED)).one()
+        assert job.status == "failed" and "moln" in (job.error or "")
+    assert {r.status for r in _embedding_audits(session_factory)} == {"failed"}

@@ -190,16 +190,21 @@ class KnowledgeStore:
         self, *, data_dir: Path | str, embedder: Embedder | None = None, embeddings: HubEmbeddings | None = None
     ) -> None:
         self.root = Path(data_dir) / "knowledge"
-        self.embedder = embedder
+        self._embedder = embedder
         self.embeddings = embeddings
         self._indexes: dict[str, SharedIndex] = {}
         self._vector_work: set[str] = set()
         self._lock = threading.Lock()  # web requests and the job worker share one index per organisation
 
     @property
+    def embedder(self) -> Embedder | HubEmbeddings | None:
+        """What makes the vectors (None: lexical search only): the hub-backed embeddings or a plain embedder."""
+        return self.embeddings if self.embeddings is not None else self._embedder
+
+    @property
     def dense_enabled(self) -> bool:
         """Whether passages get vectors at all (False: lexical search only)."""
-        return self.embedder is not None or self.embeddings is not None
+        return self.embedder is not None
 
     def _org_dir(self, org: str) -> Path:
         _check_name(org, what="Organisationens namn")
@@ -261,7 +266,7 @@ class KnowledgeStore:
                 # The old object is not closed: a search running on it in another thread may still finish.
                 first = index is None
                 index = self._indexes[org] = SharedIndex(
-                    self._org_dir(org) / "index", embedder=self.embedder, identity=self._expected_identity()
+                    self._org_dir(org) / "index", embedder=self._embedder, identity=self._expected_identity()
                 )
                 if index.vectors_reset or (first and self.embeddings is not None and index.pending_count()):
                     self._vector_work.add(org)
