@@ -268,3 +268,26 @@ def test_unreachable_provider_leaves_search_lexical_and_the_job_failed(settings,
         job = session.scalars(select(jobs.Job).where(jobs.Job.kind == knowledge_jobs.EMBED)).one()
         assert job.status == "failed" and "moln" in (job.error or "")
     assert {r.status for r in _embedding_audits(session_factory)} == {"failed"}
+
+
+def test_an_answer_embeds_its_question_under_the_answer_function(settings, session_factory, two_orgs, tmp_path):
+    who = _admin(session_factory)
+    with EmbeddingsServer(dim=32) as server:
+        ctx = _context(settings, session_factory, moln=_provider(server.url, model="emb-a"))
+        store = platform.shared_store(ctx.settings, ctx.services)
+        try:
+            cid = _ingest(ctx, tmp_path, who, collection="parkering", data_class="intern", text=OPEN_DOC)
+            with transaction(session_factory) as session:
+                target = platform.get_collection(session, who, cid)
+                result = platform.ask(session, who, store=store, collections=[target],
+                                      question="Vad kostar boendeparkering?")  # fmt: skip
+            lexical = platform.searcher(store=store, collections=[target], session_factory=session_factory)
+            calls_before = len(server.inputs)
+            assert lexical.search("boendeparkering", [target.index_key], 3, mode="lexical")
+            assert len(server.inputs) == calls_before, "a lexical-only search makes no model call"
+        finally:
+            store.close()
+    assert not result.answer.abstained and "300 kronor" in result.answer.citations[0].text
+    assert "Vad kostar boendeparkering?" in server.inputs
+    functions = [r.function for r in _embedding_audits(session_factory)]
+    assert functions == ["knowledge.search", "knowledge.answer"]

@@ -591,7 +591,10 @@ class _MultiIndex:
         self, query: str, collection_ids: Sequence[str], top_k: int = 10, reranker: Any = None, **kwargs: Any
     ) -> list[Hit]:
         depth = max(top_k, RERANK_POOL) if reranker is not None else top_k
-        vector = self._query_vector(query) if "query_vector" not in kwargs else kwargs.pop("query_vector")
+        if "query_vector" in kwargs:
+            vector = kwargs.pop("query_vector")
+        else:  # a lexical-only search makes no model call
+            vector = None if kwargs.get("mode") == "lexical" else self._query_vector(query)
         hits: list[Hit] = []
         for org_id, keys in self.groups.items():
             index = self.store.index(org=org_key(org_id))
