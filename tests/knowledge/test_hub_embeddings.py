@@ -291,3 +291,29 @@ def test_an_answer_embeds_its_question_under_the_answer_function(settings, sessi
     assert "Vad kostar boendeparkering?" in server.inputs
     functions = [r.function for r in _embedding_audits(session_factory)]
     assert functions == ["knowledge.search", "knowledge.answer"]
+
+
+def test_web_search_embeds_the_query_through_the_provider(settings, session_factory, two_orgs, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from radhus.app import create_app
+    from tests.conftest import login
+
+    who = _admin(session_factory)
+    with EmbeddingsServer(dim=32) as server:
+        ctx = _context(settings, session_factory, moln=_provider(server.url, model="emb-a"))
+        app = create_app(ctx.settings, start_worker=False)
+        with TestClient(app) as client:
+            app_ctx = app.state.ctx
+            try:
+                cid = _ingest(app_ctx, tmp_path, who, collection="parkering", data_class="intern", text=OPEN_DOC)
+                csrf = login(client, who.username)
+                body = {"question": "Vad kostar boendeparkering?", "collection_ids": [cid]}
+                response = client.post("/api/v1/knowledge/search", headers={"X-CSRF-Token": csrf}, json=body)
+            finally:
+                platform.shared_store(app_ctx.settings, app_ctx.services).close()
+    assert response.status_code == 200, response.text
+    assert "300 kronor" in response.json()["results"][0]["text"]
+    assert "Vad kostar boendeparkering?" in server.inputs
+    query_audit = _embedding_audits(session_factory)[-1]
+    assert query_audit.org_id == who.org_id and query_audit.status == "ok" and query_audit.provider == "moln"
