@@ -295,3 +295,13 @@ def test_scores_share_one_scale_with_or_without_vectors():
     # A z-score among 21 passages is at most sqrt(20) ~ 4.5, the scale of hybrid scores; raw BM25 here is twice that.
     assert hit.document_id == "mål" and raw_best > 6.0
     assert 0.0 < hit.score <= math.sqrt(20) + 1e-6
+
+
+def test_reopened_index_searches_terms_whose_passages_were_all_deleted(tmp_path):
+    index = _index(path=tmp_path / "idx")
+    assert any(h.document_id == "handbok.md" for h in index.search("nattpatrull", ["c1"], 10))
+    index.delete_document("handbok.md")
+    index.close()
+    reopened = EmbeddedIndex(tmp_path / "idx")
+    assert all(h.document_id != "handbok.md" for h in reopened.search("nattpatrull avgift", ["c1"], 10))
+    assert reopened.term_weights("nattpatrull")

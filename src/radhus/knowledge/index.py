@@ -434,7 +434,9 @@ class EmbeddedIndex:
         return weights
 
     def _merged_postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        parts = self._postings[term_id]
+        parts = self._postings.get(term_id)
+        if not parts:  # a reloaded index knows every term ever stored, also those whose passages were all deleted
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
         if len(parts) > 1:
             slots = np.concatenate([p[0] for p in parts])
             tfs = np.concatenate([p[1] for p in parts])

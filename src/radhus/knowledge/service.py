@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from radhus.core.errors import InvalidInput, NotFound
 from radhus.core.privacy import DataClass
 from radhus.knowledge.answer import ChatFn, answer_question
@@ -165,12 +163,6 @@ class SharedIndex(EmbeddedIndex):
             marks = ",".join("?" * len(keys))
             query = f"SELECT COUNT(*) FROM chunks WHERE vector IS NULL AND collection_id IN ({marks})"
             return int(self._db.execute(query, keys).fetchone()[0])
-
-    def _merged_postings(self, term_id: int) -> tuple[np.ndarray, np.ndarray]:
-        # A reloaded index knows every term ever stored, also those whose passages were all deleted since.
-        if term_id not in self._postings:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
-        return super()._merged_postings(term_id)
 
 
 class KnowledgeStore:
