@@ -32,7 +32,7 @@ OFF = -1
 # smallest); larger ones (the long horizons and big staffs of the held-out instances) go to our own
 # large-neighbourhood search, whose sub-problems are again solved by the CP-SAT portfolio.
 FULL_SOLVE_MAX_CELLS = 2000
-FULL_SHARE = 0.5  # share of the time after construction for that whole-model solve; LNS gets the rest
+FULL_SHARE = 0.8  # share of the time after construction for that whole-model solve; LNS gets the rest
 # CP-SAT's portfolio (LNS, feasibility jump, core-based search...) needs about eight workers to be complete; the
 # threads share the cores, so this is the right count even on a two-core machine.
 PORTFOLIO_WORKERS = 8
@@ -41,6 +41,7 @@ LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use 3
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
 LNS_START_CELLS = 1500.0  # first size of an LNS sub-problem in free cells; adapts to how quickly they close
 LNS_MIN_CELLS = 200.0
+LNS_SUB_SHARE = 1 / 60  # time limit of one LNS sub-solve as a share of the whole limit (0.5 to 10 s)
 SUB_PARAMS: dict[str, object] = {}  # extra CP-SAT parameters for every solve (tuning hook for bench/tests)
 SECTIONS = (
     "SECTION_HORIZON",
@@ -704,7 +705,7 @@ def solve_instance(
         raise InvalidInput("Tidsgränsen måste vara större än 0 sekunder.")
     started = time.monotonic()
     search = _Search(inst, started + time_limit, started, workers, seed)
-    search.sub_limit = min(10.0, max(1.0, time_limit / 30))
+    search.sub_limit = min(10.0, max(0.5, time_limit * LNS_SUB_SHARE))
     large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
     small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
     search.construct(0.3 * time_limit if large else min(3.0 if small else 8.0, 0.3 * time_limit))
