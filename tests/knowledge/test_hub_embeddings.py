@@ -318,3 +318,23 @@ def test_web_search_embeds_the_query_through_the_provider(settings, session_fact
     query_audit = _embedding_audits(session_factory)[-1]
     assert query_audit.org_id == who.org_id and query_audit.status == "ok" and query_audit.provider == "moln"
     assert query_audit.username == who.username  # the query is audited under the person who searched
+
+
+def test_cli_provider_option_chooses_the_embeddings_provider(settings, two_orgs, tmp_path, monkeypatch):
+    monkeypatch.setenv("RADHUS_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("RADHUS_DATA_DIR", str(settings.data_dir))
+    (tmp_path / "parkering.md").write_text(OPEN_DOC, encoding="utf-8")
+    runner = CliRunner()
+    from radhus.cli import app
+
+    with EmbeddingsServer(dim=32) as server:
+        monkeypatch.setenv("RADHUS_PROVIDERS", json.dumps({"embeddings": {"lokal": _provider(server.url, model="x")}}))
+        base = ["--org", "alfakommun", "--collection", "p"]
+        ingest = runner.invoke(app, ["ingest", *base, "--provider", "lokal", str(tmp_path / "parkering.md")])
+        assert ingest.exit_code == 0, ingest.output
+        assert any("zebrakod" in text for text in server.inputs)  # not the default: nothing configures it
+        search = runner.invoke(app, ["search", *base, "--provider", "lokal", "--json", "kronor"])
+        assert search.exit_code == 0, search.output
+        assert "kronor" in server.inputs and "300 kronor" in json.loads(search.stdout)["results"][0]["text"]
+        unknown = runner.invoke(app, ["search", *base, "--provider", "finns-ej", "--json", "kronor"])
+    assert unknown.exit_code == 2 and "finns-ej" in unknown.output

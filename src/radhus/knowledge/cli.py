@@ -20,6 +20,7 @@ from radhus.core.errors import InvalidInput, RadhusError
 from radhus.knowledge import jobs as knowledge_jobs
 from radhus.knowledge import platform, service
 from radhus.knowledge.answer import answer_question
+from radhus.knowledge.embed import HubEmbeddings
 from radhus.knowledge.evaluation import evaluate, load_qa
 from radhus.knowledge.tables import Document
 from radhus.web.deps import AppContext
@@ -27,8 +28,19 @@ from radhus.web.deps import AppContext
 INGEST_WAIT_S = 3600.0
 
 
-def _context() -> AppContext:
+EMBEDDINGS_PROVIDER_HELP = (
+    "Leverantör av embeddings ur radhus.toml ([providers.embeddings.<namn>]) för den här körningen, i stället för "
+    "knowledge_embedder. Byts modellen beräknas organisationens vektorer om."
+)
+
+
+def _context(embeddings_provider: str | None = None) -> AppContext:
     settings = cli_support.settings()
+    if embeddings_provider:
+        settings = settings.model_copy(update={"knowledge_embedder": embeddings_provider})
+        chosen = HubEmbeddings(settings)
+        if chosen.error is not None:  # named on the command line: an unusable provider is an error, not a fallback
+            raise chosen.error
     return AppContext(settings=settings, session_factory=cli_support.session_factory(settings))
 
 
@@ -44,10 +56,11 @@ def ingest(
     org: str = typer.Option(..., "--org", help="Organisation."),
     collection: str = typer.Option(..., "--collection", help="Samlingens namn (skapas om den saknas)."),
     data_class: str = typer.Option(None, "--data-class", help="oppen, intern eller kanslig."),
+    provider: str = typer.Option(None, "--provider", help=EMBEDDINGS_PROVIDER_HELP),
     json_output: bool = typer.Option(False, "--json", help="Skriv rapporten som JSON."),
 ) -> None:
     """Läs in dokument i en samling; avslutar med felkod om någon fil inte kunde läsas in."""
-    ctx = _context()
+    ctx = _context(provider)
     unreadable: list[tuple[str, str]] = []
     try:
         with transaction(ctx.session_factory) as session:
@@ -103,11 +116,12 @@ def search(
     org: str = typer.Option(..., "--org"),
     collection: str = typer.Option(..., "--collection"),
     top_k: int = typer.Option(10, "--top-k", min=1, max=1000),
+    provider: str = typer.Option(None, "--provider", help=EMBEDDINGS_PROVIDER_HELP),
     json_output: bool = typer.Option(False, "--json"),
     batch: Path = typer.Option(None, "--batch", help='JSONL-fil med {"id":..., "question":...} per rad.'),
 ) -> None:
     """Sök i en samling."""
-    ctx = _context()
+    ctx = _context(provider)
     try:
         rows = _questions(question, batch)
         with transaction(ctx.session_factory) as session:
@@ -175,10 +189,11 @@ def eval_command(
     org: str = typer.Option(..., "--org"),
     collection: str = typer.Option(..., "--collection"),
     qa: Path = typer.Option(..., "--qa", help="JSONL med question och evidence (null = ska avstå)."),
+    provider: str = typer.Option(None, "--provider", help=EMBEDDINGS_PROVIDER_HELP),
     json_output: bool = typer.Option(False, "--json"),
 ) -> None:
     """Utvärdera sökning och avståenden: recall@1/5/10, MRR@10."""
-    ctx = _context()
+    ctx = _context(provider)
     try:
         with transaction(ctx.session_factory) as session:
             _, who = cli_support.cli_principal(session, org_slug=org)
