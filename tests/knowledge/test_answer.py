@@ -1,16 +1,29 @@
-"""Extractive and chat-grounded answers, abstention, follow-up rewriting and prompt injection."""
+"""Extractive and chat-grounded answers, abstention (lexical and dense evidence), follow-up rewriting and prompt
+injection."""
+
+import math
+import re
+
+import numpy as np
+import pytest
 
 from radhus.knowledge.answer import (
     ABSTAIN_SV,
+    DEFAULT_MIN_SUPPORT,
     answer_question,
     build_messages,
+    dense_support,
     extractive_answer,
     grounded_answer,
     rewrite_follow_up,
+    should_abstain,
+    support,
 )
 from radhus.knowledge.chunking import chunk_document
+from radhus.knowledge.embed import BUILTIN_ANSWER_SIMILARITY, HubEmbeddings
 from radhus.knowledge.index import EmbeddedIndex
 from radhus.knowledge.parsers import parse_bytes
+from radhus.knowledge.service import KnowledgeStore
 
 RUTIN = """# Rutin för hemtjänst
 
@@ -128,3 +141,112 @@ def test_extractive_without_overlap_abstains():
     index = _index()
     hits = index.search("nyckelskåp", ["c"], 2)
     assert extractive_answer("helt orelaterat ämne", hits).abstained
+
+
+# --- dense evidence: strong similarity answers a paraphrase; the threshold belongs to the embedder -------------
+
+CONCEPTS = {
+    "cost": {"avgiften", "avgift", "kostar", "kostnad", "pris", "priset", "betala", "taxa"},
+    "home_care": {"hemtjänst", "hemmet", "omsorg", "omsorgen", "hemhjälp"},
+    "keys": {"nycklar", "nyckel", "nyckelskåp", "nyckeln"},
+    "school": {"elever", "grundskolor", "skolan", "skola"},
+    "decision": {"fastställs", "socialnämnden", "bestämmer", "beslutar"},
+}
+
+
+class ConceptEmbedder:
+    """A small real embedder: one dimension per concept (synonym group), so a paraphrase sharing no word with a
+    passage still points the same way. Its similarity scale is its own: 0.8 means two of three concepts shared."""
+
+    answer_similarity: float | None = 0.8
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), len(CONCEPTS) + 1), dtype=np.float32)
+        for row, text in enumerate(texts):
+            rows[row, -1] = 0.05  # never all zero
+            words = set(re.findall(r"\w+", text.lower()))
+            for column, synonyms in enumerate(CONCEPTS.values()):
+                rows[row, column] = float(bool(words & synonyms))
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts)
+
+
+class UncalibratedConceptEmbedder(ConceptEmbedder):
+    """The same vectors from an embedder nobody calibrated a threshold for."""
+
+    answer_similarity = None
+
+
+PARAPHRASE = "Vad blir priset för omsorgen?"  # no word of the question occurs in the passage on fees
+
+
+def _dense_index(embedder, **kwargs) -> EmbeddedIndex:
+    index = EmbeddedIndex(embedder=embedder, dim=len(CONCEPTS) + 1, **kwargs)
+    for name, text in (("rutin.md", RUTIN), ("info.md", INJECTION)):
+        document = parse_bytes(text.encode(), filename=name)
+        index.add_chunks("c", name, chunk_document(document, document_id=name), source=name)
+    index.fill_vectors()
+    return index
+
+
+def test_hits_carry_the_raw_dense_similarity_or_none_without_vectors():
+    hits = _dense_index(ConceptEmbedder()).search(PARAPHRASE, ["c"], 3)
+    assert hits[0].dense_similarity is not None and "maxtaxan" in hits[0].text
+    assert hits[0].dense_similarity == pytest.approx((2 + 0.05**2) / math.sqrt((2 + 0.05**2) * (3 + 0.05**2)), abs=1e-3)
+    assert all(hit.dense_similarity is None for hit in _index().search("avgiften för hemtjänst", ["c"], 3))
+
+
+def test_strong_dense_evidence_answers_a_paraphrase_without_shared_words():
+    index = _dense_index(ConceptEmbedder())
+    hits = index.search(PARAPHRASE, ["c"], 5)
+    assert support(PARAPHRASE, hits) < DEFAULT_MIN_SUPPORT  # word overlap alone would abstain
+    assert dense_support(hits) >= 0.8
+    answer = answer_question(question=PARAPHRASE, index=index, collection_ids=["c"])
+    assert not answer.abstained
+    assert "maxtaxan" in answer.answer and "[1]" in answer.answer
+    assert answer.citations[0].document == "rutin.md"
+
+
+def test_weak_dense_and_weak_lexical_evidence_abstains():
+    index = _dense_index(ConceptEmbedder())
+    for question in ("Hur många elever går i kommunens grundskolor?", "Vad kostar ett busskort för pensionärer?"):
+        hits = index.search(question, ["c"], 5)
+        assert dense_support(hits) is not None and dense_support(hits) < 0.8
+        assert should_abstain(question, hits, min_similarity=0.8)
+        answer = answer_question(question=question, index=index, collection_ids=["c"])
+        assert answer.abstained and answer.answer == ABSTAIN_SV and answer.citations == []
+
+
+def test_an_embedder_without_a_calibrated_threshold_stays_lexical_only():
+    index = _dense_index(UncalibratedConceptEmbedder())
+    assert index.answer_similarity is None
+    hits = index.search(PARAPHRASE, ["c"], 5)
+    assert dense_support(hits) >= 0.8  # the same strong similarity as above ...
+    assert answer_question(question=PARAPHRASE, index=index, collection_ids=["c"]).abstained  # ... does not count
+    assert not should_abstain("Var förvaras nycklar till brukarens bostad?", index.search("nycklar", ["c"], 5))
+    configured = _dense_index(UncalibratedConceptEmbedder(), answer_similarity=0.8)  # configured explicitly
+    assert not answer_question(question=PARAPHRASE, index=configured, collection_ids=["c"]).abstained
+
+
+def test_the_configured_embedder_decides_the_dense_threshold(settings):
+    builtin = HubEmbeddings(settings.model_copy(update={"knowledge_embedder": "builtin"}))
+    assert builtin.is_builtin and builtin.answer_similarity == BUILTIN_ANSWER_SIMILARITY
+    providers = {"embeddings": {"moln": {"kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}}}
+    other = HubEmbeddings(settings.model_copy(update={"knowledge_embedder": "moln", "providers": providers}))
+    assert not other.is_builtin and other.answer_similarity is None
+    configured = settings.model_copy(
+        update={"knowledge_embedder": "moln", "providers": providers, "knowledge_answer_similarity": 0.6}
+    )
+    assert HubEmbeddings(configured).answer_similarity == 0.6
+    store = KnowledgeStore(data_dir=settings.data_dir, embeddings=HubEmbeddings(configured))
+    try:
+        assert store.index(org="alfa").answer_similarity == 0.6
+    finally:
+        store.close()
+    broken = HubEmbeddings(settings.model_copy(update={"knowledge_embedder": "saknas"}))
+    assert broken.answer_similarity is None

@@ -80,13 +80,47 @@ def _term_present(term: str, passage_terms: set[str]) -> bool:
     return any(other.startswith(prefix) for other in passage_terms)
 
 
-def should_abstain(question: str, hits: Sequence[Hit], *, min_support: float = DEFAULT_MIN_SUPPORT) -> bool:
-    """True when retrieval gives too little lexical support for an answer."""
-    return not hits or support(question, hits) < min_support
+def dense_support(hits: Sequence[Hit], *, depth: int = 3) -> float | None:
+    """The highest raw dense similarity of the question to one of the best top passages (None: no vectors)."""
+    similarities = [hit.dense_similarity for hit in hits[:depth] if hit.dense_similarity is not None]
+    return max(similarities) if similarities else None
 
 
-def extractive_answer(question: str, hits: Sequence[Hit], *, max_sentences: int = MAX_SENTENCES) -> Answer:
-    """The best supporting sentences of the top passages, each followed by its citation number."""
+def should_abstain(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    min_similarity: float | None = None,
+) -> bool:
+    """True when retrieval gives too little evidence for an answer.
+
+    Evidence is lexical support (the question's terms found in a top passage) or, when the embedder has a
+    calibrated threshold (`min_similarity`), a top passage whose dense similarity to the question reaches it:
+    a paraphrase shares few words with its answer. Without a threshold only lexical support counts, so an
+    embedder whose similarity scale is unknown can never make every question look answered.
+    """
+    if not hits:
+        return True
+    if has_dense_evidence(hits, min_similarity):
+        return False
+    return support(question, hits) < min_support
+
+
+def has_dense_evidence(hits: Sequence[Hit], min_similarity: float | None) -> bool:
+    """Whether a top passage is at least `min_similarity` similar to the question (never without a threshold)."""
+    best = dense_support(hits)
+    return min_similarity is not None and best is not None and best >= min_similarity
+
+
+def extractive_answer(
+    question: str, hits: Sequence[Hit], *, max_sentences: int = MAX_SENTENCES, dense_evidence: bool = False
+) -> Answer:
+    """The best supporting sentences of the top passages, each followed by its citation number.
+
+    With `dense_evidence` (a top passage is close enough in meaning, see `should_abstain`) a question sharing no
+    word with any sentence gets the opening sentences of the passage most similar to it instead of abstaining.
+    """
     terms = set(index_terms(question))
     scored: list[tuple[float, int, int, str]] = []
     for hit_number, hit in enumerate(hits[:5]):
@@ -94,6 +128,9 @@ def extractive_answer(question: str, hits: Sequence[Hit], *, max_sentences: int 
             overlap = len(terms & set(index_terms(sentence)))
             if overlap:
                 scored.append((overlap - 0.1 * hit_number - 0.01 * position, hit_number, position, sentence))
+    if not scored and dense_evidence and hits:
+        closest = max(range(min(3, len(hits))), key=lambda n: hits[n].dense_similarity or -1.0)
+        scored = [(1.0, closest, p, s) for p, s in enumerate(sentences(hits[closest].text)[:max_sentences])]
     if not scored:
         return _abstain(question)
     top_score = max(item[0] for item in scored)
@@ -179,19 +216,26 @@ def answer_question(
     history: Sequence[str] = (),
     top_k: int = 5,
     min_support: float = DEFAULT_MIN_SUPPORT,
+    min_similarity: float | None = None,
     instructions: str = "",
     reranker=None,
     audit: Callable[[dict], None] | None = None,
 ) -> Answer:
-    """Rewrite a follow-up, retrieve, abstain on weak evidence, else answer (chat-grounded or extractive)."""
+    """Rewrite a follow-up, retrieve, abstain on weak evidence, else answer (chat-grounded or extractive).
+
+    `min_similarity` (dense evidence that suffices alone) defaults to the index's `answer_similarity`: the
+    calibrated threshold of the embedder that made its vectors, None when there is none.
+    """
     standalone = rewrite_follow_up(question, history, chat=chat)
     hits = index.search(standalone, collection_ids, top_k, reranker=reranker)
-    if should_abstain(standalone, hits, min_support=min_support):
+    if min_similarity is None:
+        min_similarity = getattr(index, "answer_similarity", None)
+    if should_abstain(standalone, hits, min_support=min_support, min_similarity=min_similarity):
         result = _abstain(question)
     elif chat is not None:
         result = grounded_answer(question, hits, chat=chat, instructions=instructions)
     else:
-        result = extractive_answer(standalone, hits)
+        result = extractive_answer(standalone, hits, dense_evidence=has_dense_evidence(hits, min_similarity))
     result.question, result.standalone_question = question, standalone
     result.confidence = round(support(standalone, hits), 3)
     if audit is not None:

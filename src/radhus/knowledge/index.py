@@ -83,8 +83,14 @@ class EmbeddedIndex:
         candidates: int = 100,
         exhaustive_limit: int = 120_000,
         rerank_pool: int = 3000,
+        answer_similarity: float | None = None,
     ) -> None:
         self.embedder = embedder
+        # Dense similarity that suffices as evidence for an answer (see answer.should_abstain); it belongs to the
+        # embedder that made the vectors, so by default the embedder's own calibrated value, if it has one.
+        self.answer_similarity = (
+            answer_similarity if answer_similarity is not None else getattr(embedder, "answer_similarity", None)
+        )
         self.dim = dim
         if not 0.0 <= lexical_weight <= 1.0:
             raise InvalidInput("Vikten för ordsökning måste vara mellan 0 och 1.")
@@ -386,13 +392,14 @@ class EmbeddedIndex:
             if mode in {"hybrid", "lexical"}:
                 lexical = pool[:depth] if rerank else self.lexical_search(query, mask=mask, limit=depth)
             dense: list[tuple[int, float]] = []
+            vector: np.ndarray | None = None
             if use_dense:
                 vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]  # type: ignore[union-attr]
                 candidates = np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
                 dense = self.dense_search(vector, mask=mask, limit=depth, candidates=candidates)
             pool_size = min(depth, int(np.count_nonzero(mask)))
             fused = self._fuse(lexical, dense, pool_size=pool_size)[: max(top_k, 50) if reranker else top_k]
-            hits = self._hits(fused, lexical, dense)
+            hits = self._hits(fused, lexical, dense, query_vector=vector)
         if reranker is not None:
             hits = reranker(query, hits)
         return hits[:top_k]
@@ -507,10 +514,16 @@ class EmbeddedIndex:
         return sorted(fused.items(), key=lambda item: (-item[1], dense_rank.get(item[0], len(dense) + 1)))
 
     def _hits(
-        self, fused: list[tuple[int, float]], lexical: list[tuple[int, float]], dense: list[tuple[int, float]]
+        self,
+        fused: list[tuple[int, float]],
+        lexical: list[tuple[int, float]],
+        dense: list[tuple[int, float]],
+        *,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
         if not fused:
             return []
+        similarity = self._similarities([slot for slot, _ in fused], query_vector)
         lexical_rank = {slot: rank for rank, (slot, _) in enumerate(lexical, start=1)}
         dense_rank = {slot: rank for rank, (slot, _) in enumerate(dense, start=1)}
         slots = [slot for slot, _ in fused]
@@ -532,9 +545,21 @@ class EmbeddedIndex:
                     chunk_id=row[1], document_id=row[2], collection_id=row[3], text=row[4], title=row[5],
                     section_path=json.loads(row[6]), page_start=row[7], score=round(float(score), 6),
                     lexical_rank=lexical_rank.get(slot), dense_rank=dense_rank.get(slot), source=row[8],
+                    dense_similarity=similarity.get(slot),
                 )
             )  # fmt: skip
         return hits
+
+    def _similarities(self, slots: list[int], query_vector: np.ndarray | None) -> dict[int, float]:
+        """Raw cosine similarity of the query to each given passage that has a vector (the hits, not the pool)."""
+        if query_vector is None:
+            return {}
+        vector = np.asarray(query_vector, dtype=np.float32)
+        with_vector = [slot for slot in slots if slot < self._capacity and self._has_vector[slot]]
+        if not with_vector or vector.shape[-1] != self.dim:
+            return {}
+        scores = self._vectors[with_vector] @ vector
+        return {slot: round(float(score), 6) for slot, score in zip(with_vector, scores, strict=True)}
 
     def document_ids(self, collection_id: str) -> list[str]:
         """Distinct documents holding passages in a collection."""

@@ -60,6 +60,9 @@ class Hit:
     lexical_rank: int | None = None
     dense_rank: int | None = None
     source: str = ""
+    # Raw cosine similarity of the query vector and this passage's vector (None: no query vector or no passage
+    # vector). Its scale belongs to the embedder that made the vectors.
+    dense_similarity: float | None = None
 
     def location_sv(self) -> str:
         """Human-readable place in the document: page and/or section, in Swedish."""

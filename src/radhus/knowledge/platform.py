@@ -586,6 +586,8 @@ class _MultiIndex:
         self.store, self.groups, self.collections = store, _grouped(collections), list(collections)
         self.who, self.function = who, function
         self.session_factory = session_factory
+        # The embedder's dense answer threshold (all the organisations' indexes share the store's embedder).
+        self.answer_similarity = store.embeddings.answer_similarity if store.embeddings is not None else None
 
     def search(
         self, query: str, collection_ids: Sequence[str], top_k: int = 10, reranker: Any = None, **kwargs: Any

@@ -95,12 +95,17 @@ class SharedIndex(EmbeddedIndex):
     """
 
     def __init__(
-        self, path: Path | str, *, embedder: Embedder | None = None, identity: EmbedderIdentity | None = None
+        self,
+        path: Path | str,
+        *,
+        embedder: Embedder | None = None,
+        identity: EmbedderIdentity | None = None,
+        answer_similarity: float | None = None,
     ) -> None:
         self.expected = identity
         self.vectors_by: EmbedderIdentity | None = None
         self.vectors_reset = False
-        super().__init__(path, embedder=embedder)
+        super().__init__(path, embedder=embedder, answer_similarity=answer_similarity)
 
     def _load(self) -> None:
         self._seen_version = self._data_version()  # read before loading: a commit during the load is noticed
@@ -258,8 +263,9 @@ class KnowledgeStore:
                 # The old object is not closed: a search running on it in another thread may still finish.
                 first = index is None
                 index = self._indexes[org] = SharedIndex(
-                    self._org_dir(org) / "index", embedder=self._embedder, identity=self._expected_identity()
-                )
+                    self._org_dir(org) / "index", embedder=self._embedder, identity=self._expected_identity(),
+                    answer_similarity=self.embeddings.answer_similarity if self.embeddings is not None else None,
+                )  # fmt: skip
                 if index.vectors_reset or (first and self.embeddings is not None and index.pending_count()):
                     self._vector_work.add(org)
             return index
