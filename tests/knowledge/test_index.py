@@ -7,7 +7,7 @@ import pytest
 
 from radhus.core.errors import InvalidInput
 from radhus.knowledge.chunking import chunk_document
-from radhus.knowledge.index import EmbeddedIndex
+from radhus.knowledge.index import EmbeddedIndex, passage_text
 from radhus.knowledge.models import Block, ParsedDocument
 from radhus.knowledge.parsers import parse_bytes
 
@@ -305,3 +305,26 @@ def test_reopened_index_searches_terms_whose_passages_were_all_deleted(tmp_path)
     reopened = EmbeddedIndex(tmp_path / "idx")
     assert all(h.document_id != "handbok.md" for h in reopened.search("nattpatrull avgift", ["c1"], 10))
     assert reopened.term_weights("nattpatrull")
+
+
+def test_hits_carry_the_raw_dense_similarity_of_passages_with_vectors_also_after_reopening(tmp_path):
+    embedder = _AxisEmbedder()
+    index = _index(path=tmp_path / "idx", embedder=embedder, dim=4)
+    assert all(hit.dense_similarity is None for hit in index.search("nattpatrull", ["c1"], 3))  # no vectors yet
+    index.fill_vectors(limit=1)
+    partly = index.search("hemtjänst", ["c1"], 10)
+    assert sum(hit.dense_similarity is not None for hit in partly) == 1 < len(partly)
+    index.fill_vectors()
+    query = embedder.embed_queries(["natt"])[0]
+    hits = index.search("natt", ["c1"], 3)
+    for hit in hits:
+        passage = next(c for c in index.document_chunks(hit.document_id) if c["chunk_id"] == hit.chunk_id)
+        vector = embedder.embed_passages([passage_text(passage["title"], passage["section_path"], passage["text"])])[0]
+        assert hit.dense_similarity == pytest.approx(float(vector @ query), abs=2e-3)  # vectors stored as float16
+    assert "Nattpatrullen" in hits[0].text and hits[0].dense_similarity > 0.85
+    assert all(hit.dense_similarity is None for hit in index.search("natt", ["c1"], 3, mode="lexical"))
+    assert hits[0].lexical_rank is None  # a passage found by meaning alone
+    index.close()
+    reopened = EmbeddedIndex(tmp_path / "idx", embedder=embedder, dim=4)
+    assert reopened.search("natt", ["c1"], 1)[0].dense_similarity == pytest.approx(hits[0].dense_similarity)
+    assert reopened.answer_similarity is None  # this embedder has no calibrated threshold
