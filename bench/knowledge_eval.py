@@ -204,7 +204,7 @@ def similarity_curve(checks, thresholds: list[float | None]) -> None:
             )
             share = answered / len(signals) if should_answer else 1 - answered / len(signals)
             cells.append(f"{label.replace(' questions', '')} {'ans' if should_answer else 'abst'} {share:.3f}")
-        print(f"curve t={'none' if threshold is None else f'{threshold:.3f}'}: " + " | ".join(cells))
+        print(f"curve t={'none' if threshold is None else f'{threshold:g}'}: " + " | ".join(cells))
 
 
 def fusion_ceiling(index: EmbeddedIndex, collection: str, rows: list[dict]) -> tuple[float, float]:
