@@ -9,6 +9,8 @@ own document; a question must retrieve a passage of its own context.
 
 --abstention checks abstention beyond kommun-ai's three unanswerable questions: the questions of one set asked of
 another set's corpus have no answer there (they should abstain), and each set's own questions should be answered.
+With --similarity-curve T1,T2,... it also prints, per dense answer threshold, the answered/abstained share of every
+check (how the built-in embedder's threshold in radhus.knowledge.embed was chosen).
 """
 
 from __future__ import annotations
