@@ -3,6 +3,8 @@
   python bench/notes.py --eval [--eval-dir DIR]   field precision/recall of the built-in drafter
   python bench/notes.py --rtf [--seconds 60]      real-time factor of Whisper base (PyPI fixture) on espeak-ng Swedish
   python bench/notes.py --long [--hours 2]        peak RSS of a long synthesised recording vs a 10-minute one
+  python bench/notes.py --diarise [--minutes 10]  built-in speaker labelling: two espeak-ng voices taking turns,
+                                                  repeated to the length; correctness, time and peak RSS
 
 --long uses the real Whisper base model when the fixture is installed (else it says so and stops). The synthesised
 recording repeats a Swedish sentence block, then silence (--speech-share of each 2-minute cycle is speech).
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from fractions import Fraction
 from pathlib import Path
 
@@ -180,6 +183,51 @@ def run_long(hours: float, speech_share: float) -> None:
         )
 
 
+DIARISE_VOICES = (["-v", "sv+m3", "-p", "30"], ["-v", "sv+f4", "-p", "70"])
+DIARISE_LINES = [sentence.strip() + "." for sentence in SPEECH.split(".") if sentence.strip()]
+
+
+def run_diarise(minutes: float) -> None:
+    """Label the segments of an N-minute two-voice conversation; print whether the voices were kept apart."""
+    from radhus.notes import diarise
+    from radhus.notes.audio import SAMPLE_RATE, decode_all
+    from radhus.notes.models import Segment
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    turns, gap = [], np.zeros(int(0.5 * SAMPLE_RATE), dtype=np.float32)
+    for i, line in enumerate(DIARISE_LINES * 2):
+        wav = CACHE / f"diarise-{i}.wav"
+        subprocess.run(["espeak-ng", *DIARISE_VOICES[i % 2], "-s", "150", "-w", str(wav), line], check=True, timeout=60)
+        turns.append((decode_all(wav), i % 2))
+    block = np.concatenate([part for speech, _ in turns for part in (speech, gap)])
+    block_pcm = (np.clip(block, -1, 1) * 32767).astype("<i2").tobytes()
+    repeats = max(1, int(minutes * 60 * SAMPLE_RATE / len(block)))
+    segments, truth, at = [], [], 0.0
+    path = CACHE / f"diarise-{minutes:g}min.wav"
+    with wave.open(str(path), "wb") as out:  # written block by block: the benchmark's own memory stays small
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        for _ in range(repeats):
+            out.writeframes(block_pcm)
+            for speech, speaker in turns:
+                seconds = len(speech) / SAMPLE_RATE
+                segments.append(Segment(text="…", start=at, end=at + seconds))
+                truth.append(speaker)
+                at += seconds + len(gap) / SAMPLE_RATE
+    started = time.perf_counter()
+    result = diarise.diarise_file(path, segments)
+    elapsed = time.perf_counter() - started
+    pairs = set(zip(result.labels, truth, strict=True))
+    kept_apart = len(pairs) == len(set(result.labels)) == 2
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"{at / 60:.1f} min, {len(segments)} segment: {result.speakers} talare, "
+        f"{'rätt uppdelade' if kept_apart else f'fel: {sorted(pairs, key=str)}'}; {elapsed:.1f} s "
+        f"(× realtid {elapsed / at:.4f}), topp-RSS {peak_mb:.0f} MB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval", action="store_true")
@@ -189,12 +237,14 @@ def main() -> None:
     parser.add_argument("--long", action="store_true")
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--speech-share", type=float, default=0.1)
+    parser.add_argument("--diarise", action="store_true")
+    parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--_long-child", dest="long_child", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "2")
     if args.long_child:
         return run_long_child(args.long_child)
-    if not (args.eval or args.rtf or args.long):
+    if not (args.eval or args.rtf or args.long or args.diarise):
         args.eval = True
     if args.eval:
         run_eval(args.eval_dir)
@@ -202,6 +252,8 @@ def main() -> None:
         run_rtf(args.seconds)
     if args.long:
         run_long(args.hours, args.speech_share)
+    if args.diarise:
+        run_diarise(args.minutes)
 
 
 if __name__ == "__main__":
