@@ -1,5 +1,7 @@
 """Planning benchmarks. NRP: `python bench/planning.py --nrp [--time-limit 60] [--instances 1-12]`.
 
+`--tile K` repeats each instance K times along the horizon (limits scaled; gap against K x the best known, an
+upper bound of the tiled optimum) to measure long horizons like the held-out instances 13-24.
 Prints per instance: objective, best known, gap, time to first feasible roster, and the mean gap; every roster is
 verified by the independent checker (radhus.planning.nrp_check). `--routes` / `--all` also run the routing
 benchmarks from bench/planning_routes.py when that file exists.
@@ -31,14 +33,48 @@ def _best_known() -> dict[str, int]:
         return {row["instance"]: int(row["ub_2026_page"]) for row in csv.DictReader(fh)}
 
 
+def tiled_text(text: str, times: int) -> str:
+    """Instance text repeated `times` times along the horizon (limits scaled), for a long-horizon test."""
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("SECTION_"):
+            current = line
+            sections[current] = []
+        elif line and not line.startswith("#"):
+            sections[current].append(line)
+    horizon = int(sections["SECTION_HORIZON"][0])
+    out = ["SECTION_HORIZON", str(horizon * times), "SECTION_SHIFTS", *sections["SECTION_SHIFTS"], "SECTION_STAFF"]
+    for line in sections["SECTION_STAFF"]:
+        p = line.split(",")
+        limits = "|".join(f"{k}={int(v) * times}" for k, v in (x.split("=") for x in p[1].split("|") if x))
+        out.append(
+            ",".join([p[0], limits, str(int(p[2]) * times), str(int(p[3]) * times), *p[4:7], str(int(p[7]) * times)])
+        )
+    out.append("SECTION_DAYS_OFF")
+    for line in sections.get("SECTION_DAYS_OFF", []):
+        p = line.split(",")
+        out.append(",".join([p[0], *(str(int(d) + i * horizon) for i in range(times) for d in p[1:] if d)]))
+    for name, pos in (("SECTION_SHIFT_ON_REQUESTS", 1), ("SECTION_SHIFT_OFF_REQUESTS", 1), ("SECTION_COVER", 0)):
+        out.append(name)
+        for i in range(times):
+            for line in sections.get(name, []):
+                p = line.split(",")
+                p[pos] = str(int(p[pos]) + i * horizon)
+                out.append(",".join(p))
+    return "\n".join(out) + "\n"
+
+
 def bench_nrp(args: argparse.Namespace) -> float:
     """Solve the NRP instances and print figures; returns the mean gap in percent."""
-    from radhus.planning.nrp import parse_nrp_file, roster_to_json, solve_instance
+    from radhus.planning.nrp import parse_nrp_file, parse_nrp_text, roster_to_json, solve_instance
     from radhus.planning.nrp_check import check_roster
 
     best = _best_known()
     gaps = []
-    print(f"NRP, time limit {args.time_limit} s, workers {args.workers}")
+    tiled = f", each instance tiled {args.tile}x along the horizon" if args.tile > 1 else ""
+    print(f"NRP, time limit {args.time_limit} s, workers {args.workers}{tiled}")
     print(f"{'instance':<12}{'objective':>10}{'best':>8}{'gap %':>8}{'first s':>9}{'total s':>9}  valid")
     for n in _instances(args.instances):
         path = NRP_DIR / f"Instance{n}.txt"
@@ -46,12 +82,16 @@ def bench_nrp(args: argparse.Namespace) -> float:
             print(f"Instance{n}: file missing, skipped")
             continue
         started = time.monotonic()
-        inst = parse_nrp_file(path)
+        if args.tile > 1:
+            text = tiled_text(path.read_text(encoding="utf-8"), args.tile)
+            inst = parse_nrp_text(text, name=f"Instance{n}x{args.tile}")
+        else:
+            inst = parse_nrp_file(path)
         result = solve_instance(inst, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         total = time.monotonic() - started
         check = check_roster(inst, roster_to_json(inst, result)["roster"])
         valid = check.valid and check.objective == result.objective
-        ref = best.get(inst.name)
+        ref = best.get(f"Instance{n}", 0) * args.tile or None  # tiled: k x the best known of one copy
         gap = 100.0 * (result.objective - ref) / ref if ref else float("nan")
         if ref:
             gaps.append(gap)
@@ -74,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--instances", default="1-12")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tile", type=int, default=1, help="repeat each NRP instance k times along the horizon")
     args, rest = parser.parse_known_args(argv)
     if not (args.nrp or args.routes or args.all):
         parser.error("choose --nrp, --routes or --all")
