@@ -559,12 +559,17 @@ class _Search:
             share = (stop - time.monotonic()) / (inst.n_staff - done)
             sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
             status, roster, _ = sub.solve(
-                time_limit=max(0.05, min(1.0, share)), workers=1, seed=self.rng.randrange(1 << 20)
+                time_limit=max(0.05, min(1.0, share)), workers=self.workers, seed=self.rng.randrange(1 << 20)
             )
-            if roster is None and status != cp_model.INFEASIBLE:  # no time to optimise: any feasible row will do
+            # No time to optimise: any feasible row will do. One worker often finds none on a year-long row within
+            # seconds where the 8-worker portfolio needs ~0.3 s, so the portfolio searches, until the deadline.
+            retry = 1.0
+            while roster is None and status != cp_model.INFEASIBLE and self.left() > 0.5:
                 plain = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1, objective=False)
-                retry = max(1.0, min(10.0, self.left() / (inst.n_staff - done)))
-                status, roster, _ = plain.solve(time_limit=retry, workers=1, seed=1)
+                status, roster, _ = plain.solve(
+                    time_limit=min(retry, self.left() - 0.5), workers=self.workers, seed=self.rng.randrange(1 << 20)
+                )
+                retry *= 2
             if roster is None:
                 if status == cp_model.INFEASIBLE:
                     raise InvalidInput(
