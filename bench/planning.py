@@ -18,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" if (ROOT.parent / "shared").exists() else Path("/work/shared")
 NRP_DIR = SHARED / "bench" / "nrp-curtois"
+sys.path.insert(0, str(ROOT))
+
+from tests.planning.nrp_tiling import tiled_text  # noqa: E402
 
 
 def _instances(spec: str) -> list[int]:
@@ -31,39 +34,6 @@ def _instances(spec: str) -> list[int]:
 def _best_known() -> dict[str, int]:
     with open(NRP_DIR / "best_known.csv", encoding="utf-8") as fh:
         return {row["instance"]: int(row["ub_2026_page"]) for row in csv.DictReader(fh)}
-
-
-def tiled_text(text: str, times: int) -> str:
-    """Instance text repeated `times` times along the horizon (limits scaled), for a long-horizon test."""
-    sections: dict[str, list[str]] = {}
-    current = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("SECTION_"):
-            current = line
-            sections[current] = []
-        elif line and not line.startswith("#"):
-            sections[current].append(line)
-    horizon = int(sections["SECTION_HORIZON"][0])
-    out = ["SECTION_HORIZON", str(horizon * times), "SECTION_SHIFTS", *sections["SECTION_SHIFTS"], "SECTION_STAFF"]
-    for line in sections["SECTION_STAFF"]:
-        p = line.split(",")
-        limits = "|".join(f"{k}={int(v) * times}" for k, v in (x.split("=") for x in p[1].split("|") if x))
-        out.append(
-            ",".join([p[0], limits, str(int(p[2]) * times), str(int(p[3]) * times), *p[4:7], str(int(p[7]) * times)])
-        )
-    out.append("SECTION_DAYS_OFF")
-    for line in sections.get("SECTION_DAYS_OFF", []):
-        p = line.split(",")
-        out.append(",".join([p[0], *(str(int(d) + i * horizon) for i in range(times) for d in p[1:] if d)]))
-    for name, pos in (("SECTION_SHIFT_ON_REQUESTS", 1), ("SECTION_SHIFT_OFF_REQUESTS", 1), ("SECTION_COVER", 0)):
-        out.append(name)
-        for i in range(times):
-            for line in sections.get(name, []):
-                p = line.split(",")
-                p[pos] = str(int(p[pos]) + i * horizon)
-                out.append(",".join(p))
-    return "\n".join(out) + "\n"
 
 
 def bench_nrp(args: argparse.Namespace) -> float:

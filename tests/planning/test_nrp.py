@@ -10,6 +10,7 @@ from radhus.cli import app
 from radhus.core.errors import InvalidInput
 from radhus.planning.nrp import parse_nrp_file, parse_nrp_text, roster_to_json, solve_instance
 from radhus.planning.nrp_check import check_roster, nrp_check
+from tests.planning.nrp_tiling import tiled_text
 
 NRP = Path("/work/shared/bench/nrp-curtois")
 pytestmark = pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
@@ -112,41 +113,8 @@ def test_cli_nrp_bad_inputs_give_swedish_errors(tmp_path, content, limit, messag
     assert not out.exists()
 
 
-def _tiled(text: str, times: int) -> str:
-    """Instance text repeated `times` times along the horizon (limits scaled), for a long-horizon test."""
-    sections: dict[str, list[str]] = {}
-    current = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if line.startswith("SECTION_"):
-            current = line
-            sections[current] = []
-        elif line and not line.startswith("#"):
-            sections[current].append(line)
-    horizon = int(sections["SECTION_HORIZON"][0])
-    out = ["SECTION_HORIZON", str(horizon * times), "SECTION_SHIFTS", *sections["SECTION_SHIFTS"], "SECTION_STAFF"]
-    for line in sections["SECTION_STAFF"]:
-        p = line.split(",")
-        limits = "|".join(f"{k}={int(v) * times}" for k, v in (x.split("=") for x in p[1].split("|") if x))
-        out.append(
-            ",".join([p[0], limits, str(int(p[2]) * times), str(int(p[3]) * times), *p[4:7], str(int(p[7]) * times)])
-        )
-    out.append("SECTION_DAYS_OFF")
-    for line in sections.get("SECTION_DAYS_OFF", []):
-        p = line.split(",")
-        out.append(",".join([p[0], *(str(int(d) + i * horizon) for i in range(times) for d in p[1:] if d)]))
-    for name, pos in (("SECTION_SHIFT_ON_REQUESTS", 1), ("SECTION_SHIFT_OFF_REQUESTS", 1), ("SECTION_COVER", 0)):
-        out.append(name)
-        for i in range(times):
-            for line in sections.get(name, []):
-                p = line.split(",")
-                p[pos] = str(int(p[pos]) + i * horizon)
-                out.append(",".join(p))
-    return "\n".join(out) + "\n"
-
-
 def test_long_horizon_lns_valid_and_checker_agrees():
-    text = _tiled((NRP / "Instance2.txt").read_text(encoding="utf-8"), 5)
+    text = tiled_text((NRP / "Instance2.txt").read_text(encoding="utf-8"), 5)
     inst = parse_nrp_text(text, name="Instance2x5")
     assert inst.horizon == 70
     result = solve_instance(inst, time_limit=4)
