@@ -11,6 +11,8 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.providers.openai_fake import LoopbackServer
+
 
 def bag_of_words(text: str, dim: int) -> list[float]:
     """A deterministic vector: word counts hashed into `dim` buckets (plus one constant bucket, never all zero)."""
@@ -47,7 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class EmbeddingsServer:
+class EmbeddingsServer(LoopbackServer):
     """`with EmbeddingsServer(dim=32) as server:`; `server.inputs` are the texts received, `received_bytes` all."""
 
     class _Server(ThreadingHTTPServer):
@@ -59,12 +61,7 @@ class EmbeddingsServer:
         self._server.lock = threading.Lock()
         self._server.raw = []
         self._server.inputs = []
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        self._serve(self._server)
 
     @property
     def inputs(self) -> list[str]:
@@ -75,12 +72,3 @@ class EmbeddingsServer:
     def received_bytes(self) -> bytes:
         with self._server.lock:
             return b"".join(self._server.raw)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -130,7 +130,31 @@ def _fake_vector(text: str) -> list[float]:
     return [b / 255.0 for b in digest[:8]]
 
 
-class FakeOpenAIServer:
+class LoopbackServer:
+    """A threading HTTP server on 127.0.0.1 serving in a background thread for the duration of a `with` block."""
+
+    _server: ThreadingHTTPServer
+
+    def _serve(self, server: ThreadingHTTPServer) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+class FakeOpenAIServer(LoopbackServer):
     """Start with `with FakeOpenAIServer() as server:`; script replies with `server.script(...)`."""
 
     class _Server(ThreadingHTTPServer):
@@ -148,7 +172,7 @@ class FakeOpenAIServer:
         self._server.slow_s = slow_s
         self._server.reply = None
         self._server.next_behaviour = self._next
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._serve(self._server)
 
     def _next(self):
         with self._server.lock:
@@ -162,11 +186,6 @@ class FakeOpenAIServer:
         self._server.reply = text
 
     @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
-
-    @property
     def received(self) -> list[dict]:
         with self._server.lock:
             return list(self._server.received)
@@ -174,15 +193,6 @@ class FakeOpenAIServer:
     @property
     def received_bytes(self) -> bytes:
         return b"".join(entry["raw"] for entry in self.received)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
 
 def free_port() -> int:
