@@ -97,6 +97,17 @@ def read_events(http: httpx.Client, data: dict) -> list[tuple[float, str, str]]:
     return events
 
 
+def _collection_with_docs(http, app, session_factory) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """Log in as an editor, create the collection "omsorg" with DOCS, index them; (CSRF token, collection id)."""
+    csrf = log_in(http, "redaktor@alfakommun")
+    headers = {"X-CSRF-Token": csrf}
+    cid = http.post("/api/v1/knowledge/collections", json={"name": "omsorg"}, headers=headers).json()["id"]
+    files = [("files", (name, text.encode())) for name, text in DOCS]
+    http.post(f"/api/v1/knowledge/collections/{cid}/documents", files=files, headers=headers)
+    jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
+    return csrf, cid
+
+
 @pytest.fixture
 def site(settings, two_orgs, session_factory):  # type: ignore[no-untyped-def]
     """The app with a chat provider (a slow streaming loopback server), a collection with two documents."""
@@ -111,12 +122,7 @@ def site(settings, two_orgs, session_factory):  # type: ignore[no-untyped-def]
         base, stop = serve(app)
         try:
             with httpx.Client(base_url=base, timeout=30) as http:
-                csrf = log_in(http, "redaktor@alfakommun")
-                headers = {"X-CSRF-Token": csrf}
-                cid = http.post("/api/v1/knowledge/collections", json={"name": "omsorg"}, headers=headers).json()["id"]
-                files = [("files", (name, text.encode())) for name, text in DOCS]
-                http.post(f"/api/v1/knowledge/collections/{cid}/documents", files=files, headers=headers)
-                jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
+                csrf, cid = _collection_with_docs(http, app, session_factory)
                 yield {"http": http, "csrf": csrf, "cid": cid, "model": model, "settings": settings}
         finally:
             stop()
@@ -194,12 +200,7 @@ def test_without_a_chat_model_the_same_endpoint_gives_the_extractive_answer(sett
     base, stop = serve(app)
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
-            csrf = log_in(http, "redaktor@alfakommun")
-            headers = {"X-CSRF-Token": csrf}
-            cid = http.post("/api/v1/knowledge/collections", json={"name": "omsorg"}, headers=headers).json()["id"]
-            files = [("files", (name, text.encode())) for name, text in DOCS]
-            http.post(f"/api/v1/knowledge/collections/{cid}/documents", files=files, headers=headers)
-            jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
+            csrf, cid = _collection_with_docs(http, app, session_factory)
             events = read_events(http, {"question": "Vad kostar trygghetslarm?", "collection_id": cid,
                                         "csrf_token": csrf})  # fmt: skip
     finally:
