@@ -71,14 +71,7 @@ def log_in(http: httpx.Client, username: str) -> str:
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     done = http.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"})
     assert done.status_code == 303, done.text[:500]
-    # The request's session is committed after its response is sent (FastAPI's default for yield dependencies),
-    # so the very next request can come too early over real HTTP; wait for the login to be visible.
-    deadline = time.monotonic() + 5
-    while True:
-        found = re.search(r'"X-CSRF-Token": "([^"]+)"', http.get("/konto").text)
-        if found or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    found = re.search(r'"X-CSRF-Token": "([^"]+)"', http.get("/konto").text)
     assert found, "the login did not take effect"
     return found.group(1)
 

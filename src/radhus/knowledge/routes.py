@@ -59,12 +59,6 @@ def _wake(request: Request) -> None:
         worker.wake()
 
 
-def _committed(session: Session) -> None:
-    """Commit before answering: the request's session is otherwise committed only after the response has been
-    sent, and the browser's next request (after a redirect) could arrive before it."""
-    session.commit()
-
-
 def _is_htmx(request: Request) -> bool:
     return bool(request.headers.get("hx-request"))
 
@@ -113,7 +107,6 @@ def create_collection_form(
     """Create a collection (redaktör)."""
     collection = platform.create_collection(session, who, name=name, data_class=data_class,
                                             description=description, allowed_roles=_roles(allowed_roles))  # fmt: skip
-    _committed(session)
     return RedirectResponse(f"/kunskap/samlingar/{collection.id}", status_code=303)
 
 
@@ -244,7 +237,7 @@ def crawl_form(
     """Set up a website crawl into the collection and start it (redaktör)."""
     collection = platform.get_collection(session, who, collection_id, manage=True)
     source = _crawl_source(session, who, collection, start_urls, allowed_domains, max_depth, max_pages)
-    _committed(session)
+    session.commit()  # the worker must see the job when it wakes
     _wake(request)
     return RedirectResponse(f"/kunskap/samlingar/{collection.id}#insamling-{source.id}", status_code=303)
 
@@ -275,7 +268,7 @@ def crawl_again(request: Request, session: DbSession, who: Editor, source_id: in
         raise NotFound(f"Webbinsamlingen {source_id} finns inte.")
     jobs.enqueue(session, org_id=who.org_id, kind=knowledge_jobs.CRAWL, user_id=who.user_id,
                  title="Webbinsamling igen", payload={"source_id": source.id})  # fmt: skip
-    _committed(session)
+    session.commit()  # the worker must see the job when it wakes
     _wake(request)
     return RedirectResponse(f"/kunskap/samlingar/{source.collection_id}", status_code=303)
 
@@ -293,7 +286,6 @@ def access_form(
     collection = platform.set_access(session, who, collection_id=collection_id, allowed_roles=_roles(allowed_roles),
                                      allowed_units=allowed_units, allowed_users=allowed_users)  # fmt: skip
     still = platform.may_use(session, who, collection)
-    _committed(session)
     return RedirectResponse(f"/kunskap/samlingar/{collection.id}#atkomst" if still else "/kunskap", status_code=303)
 
 
@@ -301,7 +293,6 @@ def access_form(
 def share_form(session: DbSession, who: Admin, collection_id: int, org_slug: Annotated[str, Form()]):
     """Share the collection read-only with another organisation (administrator)."""
     platform.share_collection(session, who, collection_id=collection_id, org_slug=org_slug)
-    _committed(session)
     return RedirectResponse(f"/kunskap/samlingar/{collection_id}", status_code=303)
 
 
@@ -336,7 +327,6 @@ def document_delete(request: Request, session: DbSession, who: Editor, document_
     """Delete a document and all its passages (redaktör)."""
     document, collection = platform.get_document(session, who, document_id)
     platform.delete_document(session, who, store=_store(request), document_id=document.id)
-    _committed(session)
     return RedirectResponse(f"/kunskap/samlingar/{collection.id}", status_code=303)
 
 
@@ -424,7 +414,6 @@ def ask_form(
                                collection_ids=[collection_id] if collection_id else [], assistant_id=assistant_id,
                                history=_chat_history(history))  # fmt: skip
     values = _answer_values(session, result, collections)
-    _committed(session)
     if _is_htmx(request):
         return render(request, "knowledge/_answer.html", **values)
     helper = session.get(Assistant, assistant_id) if assistant_id else None
@@ -507,7 +496,6 @@ def feedback_form(
 ):
     """Thumbs up or down with an optional comment on an answer."""
     log = platform.feedback(session, who, question_id=question_id, rating=rating, comment=comment)
-    _committed(session)
     if _is_htmx(request):
         return render(request, "knowledge/_feedback_done.html", log=log)
     return RedirectResponse("/kunskap", status_code=303)
@@ -551,7 +539,6 @@ def assistants_save(
     platform.save_assistant(session, who, slug=slug, name=name, instructions=instructions,
                             collection_ids=collection_ids, provider=provider or None,
                             allowed_roles=_roles(allowed_roles), assistant_id=assistant_id)  # fmt: skip
-    _committed(session)
     return RedirectResponse("/kunskap/assistenter", status_code=303)
 
 
@@ -559,7 +546,6 @@ def assistants_save(
 def assistants_delete(session: DbSession, who: Editor, assistant_id: int):
     """Remove an assistant (redaktör)."""
     platform.delete_assistant(session, who, assistant_id=assistant_id)
-    _committed(session)
     return RedirectResponse("/kunskap/assistenter", status_code=303)
 
 
@@ -634,7 +620,6 @@ def api_create_collection(session: DbSession, who: Editor, body: CollectionReque
                                             description=body.description, allowed_roles=body.allowed_roles,
                                             allowed_units=body.allowed_units,
                                             allowed_users=body.allowed_users)  # fmt: skip
-    _committed(session)
     return _collection_json(session, who, collection)
 
 
@@ -648,7 +633,6 @@ class AccessRequest(BaseModel):
 def api_set_access(session: DbSession, who: Editor, collection_id: int, body: AccessRequest) -> dict:
     collection = platform.set_access(session, who, collection_id=collection_id, allowed_roles=body.allowed_roles,
                                      allowed_units=body.allowed_units, allowed_users=body.allowed_users)  # fmt: skip
-    _committed(session)
     return {"id": collection.id, "allowed_roles": collection.allowed_roles,
             "allowed_units": collection.allowed_units, "allowed_users": collection.allowed_users}  # fmt: skip
 
@@ -675,7 +659,6 @@ async def api_upload(request: Request, session: DbSession, who: Caller, collecti
 @api.delete("/knowledge/documents/{document_id}", summary="Delete a document and all its passages (redaktör)")
 def api_delete_document(request: Request, session: DbSession, who: Editor, document_id: int) -> dict:
     platform.delete_document(session, who, store=_store(request), document_id=document_id)
-    _committed(session)
     return {"deleted": document_id}
 
 
@@ -693,14 +676,12 @@ def api_search(request: Request, session: DbSession, who: Caller, body: SearchRe
 def api_ask(request: Request, session: DbSession, who: Caller, body: AskRequest) -> dict:
     result, _c = _ask(request, session, who, question=body.question, collection_ids=body.collection_ids,
                       assistant_id=body.assistant_id, provider=body.provider, history=body.history)  # fmt: skip
-    _committed(session)
     return {**result.answer.as_json(), "question_id": result.log.id, "mode": result.mode}
 
 
 @api.post("/knowledge/questions/{question_id}/feedback", summary="Thumbs up/down with a comment on an answer")
 def api_feedback(session: DbSession, who: Caller, question_id: int, body: FeedbackRequest) -> dict:
     log = platform.feedback(session, who, question_id=question_id, rating=body.rating, comment=body.comment)
-    _committed(session)
     return {"question_id": log.id, "rating": log.rating, "comment": log.comment}
 
 
