@@ -337,15 +337,11 @@ class ProviderHub:
         max_tokens: int | None = None,
     ) -> ChatResult:
         """A complete chat answer from the chosen (or default) chat provider."""
-        msgs = _chat_messages(messages)
-        joined = "\n".join(m.content for m in msgs)
-        name, cfg = self._resolve_audited("chat", provider, function, data_class, joined, user, org)
-        call = self._start(function, "chat", name, self._model_label(cfg, "?"), data_class, joined, user, org)
+        call, send = self._prepare_chat(messages, data_class, provider, function, user, org)
 
         def action():
-            sent = self._guard("chat", name, call.data_class, call, [m.content for m in msgs])
-            to_send = [ChatMessage(role=m.role, content=t) for m, t in zip(msgs, sent, strict=True)]
-            result = self.instance("chat", name, cfg).chat(to_send, temperature=temperature, max_tokens=max_tokens)
+            adapter, to_send = send()
+            result = adapter.chat(to_send, temperature=temperature, max_tokens=max_tokens)
             return result, result.text
 
         return self._run(call, action)
@@ -363,19 +359,29 @@ class ProviderHub:
         max_tokens: int | None = None,
     ) -> Iterator[ChatChunk]:
         """Stream a chat answer; refusals raise here, before iteration; the audit is written at the end."""
+        call, send = self._prepare_chat(messages, data_class, provider, function, user, org)
+
+        def open_stream():
+            adapter, to_send = send()
+            return adapter.stream(to_send, temperature=temperature, max_tokens=max_tokens), None
+
+        chunks = self._run_open(call, open_stream)
+        return self._audited_stream(call, chunks)
+
+    def _prepare_chat(self, messages, data_class, provider, function, user, org):
+        """Resolve the provider and start the audit record of a chat call; `send()` then guards (class check,
+        redaction) and returns the adapter with the messages to send."""
         msgs = _chat_messages(messages)
         joined = "\n".join(m.content for m in msgs)
         name, cfg = self._resolve_audited("chat", provider, function, data_class, joined, user, org)
         call = self._start(function, "chat", name, self._model_label(cfg, "?"), data_class, joined, user, org)
 
-        def open_stream():
+        def send():
             sent = self._guard("chat", name, call.data_class, call, [m.content for m in msgs])
             to_send = [ChatMessage(role=m.role, content=t) for m, t in zip(msgs, sent, strict=True)]
-            adapter = self.instance("chat", name, cfg)
-            return adapter.stream(to_send, temperature=temperature, max_tokens=max_tokens), None
+            return self.instance("chat", name, cfg), to_send
 
-        chunks = self._run_open(call, open_stream)
-        return self._audited_stream(call, chunks)
+        return call, send
 
     def _run_open(self, call: _Call, action):
         """Like _run but audits only failures; success is audited when the stream ends."""
