@@ -328,3 +328,17 @@ def test_hits_carry_the_raw_dense_similarity_of_passages_with_vectors_also_after
     reopened = EmbeddedIndex(tmp_path / "idx", embedder=embedder, dim=4)
     assert reopened.search("natt", ["c1"], 1)[0].dense_similarity == pytest.approx(hits[0].dense_similarity)
     assert reopened.answer_similarity is None  # this embedder has no calibrated threshold
+
+
+@pytest.mark.parametrize("reopen", [False, True])
+def test_a_replaced_latest_document_is_not_found_by_its_old_words(tmp_path, reopen):
+    # Bygglov holds the highest slots; its replacement must not inherit them, or the old words would find it.
+    index = _index(path=tmp_path / "idx")
+    index.delete_document("bygglov.md")
+    if reopen:
+        index.close()
+        index = EmbeddedIndex(tmp_path / "idx")
+    new = chunk_document(_doc("# Skolskjuts\n\nSkolskjuts ordnas för elever.", "skol.md"), document_id="skol.md")
+    index.add_chunks("c1", "skol.md", new, source="skol.md")
+    assert all(h.document_id != "skol.md" for h in index.search("bygglovsansökan ritningar", ["c1"], 10))
+    assert [h.document_id for h in index.search("skolskjuts", ["c1"], 10)] == ["skol.md"]

@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS chunk_refs (document_id TEXT NOT NULL, slot INTEGER N
     PRIMARY KEY (document_id, slot));
 CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
 
@@ -143,8 +144,7 @@ class EmbeddedIndex:
         self._vocab = dict(self._db.execute("SELECT term, id FROM vocab"))
         self._words = {row[0] for row in self._db.execute("SELECT word FROM words")}
         self._frozen_words = frozenset(self._words)
-        max_slot = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0]
-        self._grow(max_slot + 1)
+        self._grow(self._last_slot() + 1)
         cursor = self._db.execute("SELECT slot, collection_id, terms, vector FROM chunks ORDER BY slot")
         while batch := cursor.fetchmany(20_000):
             slots = np.array([row[0] for row in batch], dtype=np.int64)
@@ -204,7 +204,7 @@ class EmbeddedIndex:
             rows: list[tuple] = []
             refs: list[tuple[str, int]] = []
             seen: dict[str, int] = {}
-            next_slot = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0] + 1
+            next_slot = self._last_slot() + 1
             for position, chunk in enumerate(chunks):
                 existing = seen.get(chunk.content_hash) or self._existing_slot(collection_id, chunk.content_hash)
                 if existing is not None:
@@ -231,6 +231,8 @@ class EmbeddedIndex:
         self._db.executemany("INSERT OR IGNORE INTO vocab VALUES (?, ?)", new_terms)
         self._db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         self._db.executemany("INSERT OR IGNORE INTO chunk_refs VALUES (?, ?)", refs)
+        if rows:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('last_slot', ?)", (max(row[0] for row in rows),))
         self._db.commit()
         if rows:
             slots = np.array([row[0] for row in rows], dtype=np.int64)
@@ -240,6 +242,13 @@ class EmbeddedIndex:
                 if row[12] is not None:
                     self._vectors[row[0]] = np.frombuffer(row[12], dtype=np.float16).astype(np.float32)
                     self._has_vector[row[0]] = True
+
+    def _last_slot(self) -> int:
+        """The highest slot ever used. Slots are never reused: the postings of a deleted passage stay in memory
+        (only its `alive` flag is cleared), so a new passage in its slot would be found by the old words."""
+        used = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0]
+        kept = self._db.execute("SELECT value FROM meta WHERE key = 'last_slot'").fetchone()
+        return max(used, kept[0] if kept else 0)
 
     def _stored_vocab_size(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM vocab").fetchone()[0]
