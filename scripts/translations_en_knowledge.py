@@ -131,4 +131,33 @@ EN = {
     "Öppna PDF:en": "Open the PDF",
     "Ladda ned originalet": "Download the original",
     "Öppna PDF:en på sidan %(page)s": "Open the PDF at page %(page)s",
+    "Bläddra bland sidorna": "Browse the pages",
+    "Det citerade stycket finns på sidan %(page)s.": "The cited passage is on page %(page)s.",
+    "Det citerade stycket kunde inte hittas på sidan, så sidan visas utan markering. Stycket finns som text nedan.": (
+        "The cited passage could not be found on the page, so the page is shown without marking. The passage is "
+        "shown as text below."
+    ),
+    "Det citerade stycket är markerat på sidan.": "The cited passage is marked on the page.",
+    "Föregående sida": "Previous page",
+    "Läs stycket som text": "Read the passage as text",
+    "Nästa sida": "Next page",
+    "PDF-filen är lösenordsskyddad och kan inte visas som bild. Texten finns nedan.": (
+        "The PDF is password protected and cannot be shown as an image. The text is below."
+    ),
+    "PDF-filen är skadad eller saknas och kan inte visas som bild. Texten finns nedan.": (
+        "The PDF is damaged or missing and cannot be shown as an image. The text is below."
+    ),
+    "Sidan %(page)s av %(pages)s": "Page %(page)s of %(pages)s",
+    "Sidan %(page)s av %(pages)s i %(name)s, med det citerade stycket markerat. Texten finns under bilden.": (
+        "Page %(page)s of %(pages)s of %(name)s, with the cited passage marked. The text is below the image."
+    ),
+    "Sidan %(page)s av %(pages)s i %(name)s. Texten finns under bilden.": (
+        "Page %(page)s of %(pages)s of %(name)s. The text is below the image."
+    ),
+    "Sidan %(page)s finns inte: dokumentet har %(pages)s sidor.": (
+        "Page %(page)s does not exist: the document has %(pages)s pages."
+    ),
+    "Sidan som bild": "The page as an image",
+    "Visa sidan %(page)s": "Show page %(page)s",
+    "Visa sidan %(page)s med stycket markerat": "Show page %(page)s with the passage marked",
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
@@ -22,7 +22,7 @@ from radhus.core.auth import Principal, Role, list_users
 from radhus.core.errors import InvalidInput, NotFound, RadhusError
 from radhus.core.privacy import DataClass
 from radhus.knowledge import jobs as knowledge_jobs
-from radhus.knowledge import platform, service
+from radhus.knowledge import pdfview, platform, service
 from radhus.knowledge.tables import Assistant, Collection, CrawlSource, Document, QuestionLog
 from radhus.web import i18n
 from radhus.web.deps import DbSession, context, principal, render, role_required
@@ -297,14 +297,22 @@ def share_form(session: DbSession, who: Admin, collection_id: int, org_slug: Ann
 
 
 @router.get("/kunskap/dokument/{document_id}", include_in_schema=False)
-def document_page(request: Request, session: DbSession, who: Caller, document_id: int, stycke: str = ""):
-    """A document's passages, with the cited passage highlighted and its page or section."""
+def document_page(
+    request: Request, session: DbSession, who: Caller, document_id: int, stycke: str = "", sida: int | None = None
+):
+    """A document's passages, with the cited passage highlighted; a PDF also shows the page (sida) as an image."""
     document, collection = platform.get_document(session, who, document_id)
     passages = platform.document_passages(_store(request), document)
     original = bool(document.stored_path) and Path(document.stored_path).is_file()
+    is_pdf = original and document.source.lower().endswith(".pdf")
+    viewer = None
+    if is_pdf:
+        cache = pdfview.page_cache(context(request).services)
+        viewer = pdfview.page_view(path=Path(document.stored_path), source=document.source, passages=passages,
+                                   chunk_id=stycke, page=sida, cache=cache)  # fmt: skip
     return render(request, "knowledge/document.html", document=document, collection=collection,
                   passages=passages, highlight=stycke, statuses=STATUS_SV, original=original,
-                  is_pdf=original and document.source.lower().endswith(".pdf"),
+                  is_pdf=is_pdf, viewer=viewer,
                   can_manage=collection.org_id == who.org_id and who.has_role(Role.EDITOR))  # fmt: skip
 
 
@@ -320,6 +328,31 @@ def document_original(session: DbSession, who: Caller, document_id: int):
                             content_disposition_type="inline")  # fmt: skip
     # Never shown inline: an uploaded HTML file must not run as a page of this site.
     return FileResponse(path, media_type="application/octet-stream", filename=document.source)
+
+
+@router.get("/kunskap/dokument/{document_id}/sidor/{page}.png", include_in_schema=False)
+def document_page_image(request: Request, session: DbSession, who: Caller, document_id: int, page: int,
+                        chunk: str = ""):  # fmt: skip
+    """A page of a PDF as a PNG image, about 1200 pixels wide; with ?chunk= the passage is marked on it."""
+    document, _collection = platform.get_document(session, who, document_id)
+    path = Path(document.stored_path) if document.stored_path else None
+    if path is None or not path.is_file() or path.suffix.lower() != ".pdf":
+        raise NotFound(f"{document.source} är ingen uppladdad PDF, så det finns inga sidor att visa.")
+    stat = path.stat()
+    tag = hashlib.sha256(f"{document.sha256}|{stat.st_size}|{stat.st_mtime_ns}|{page}|{chunk}".encode()).hexdigest()
+    headers = {"ETag": f'"{tag[:32]}"', "Cache-Control": "private, no-cache"}
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
+    cache = pdfview.page_cache(context(request).services)
+    marks: list[pdfview.Box] = []
+    if chunk:
+        passage = next((p for p in platform.document_passages(_store(request), document) if p["chunk_id"] == chunk),
+                       None)  # fmt: skip
+        if passage is None:
+            raise NotFound(f"Stycket {chunk} finns inte i {document.source}.")
+        marks = pdfview.passage_boxes(path=path, source=document.source, page=page, text=passage["text"], cache=cache)
+    png, _size = pdfview.render_page(path=path, source=document.source, page=page, cache=cache, marks=marks)
+    return Response(png, media_type="image/png", headers=headers)
 
 
 @router.post("/kunskap/dokument/{document_id}/ta-bort", include_in_schema=False)
