@@ -11,6 +11,7 @@ With --platform, each search is timed as a request runs it: a fresh database ses
 its access check (restricted to a unit, the costliest check), then the hybrid search of the organisation's embedded
 index. The passages always live in the embedded index beside the data directory, whichever database holds the
 platform's rows, so the databases differ only in those lookups. PostgreSQL gets a throw-away database.
+It also times how a loaded process sees another process's writes: catching up from the change log versus a reload.
 
 Passages are synthesised from corpus sentences (kommun-ai reports + SweFAQ answers), 3-7 sentences each.
 Dense vectors for the synthetic passages are RANDOM unit vectors (timing only; quality is measured by
@@ -124,6 +125,30 @@ def bench_search(size: int, n_queries: int, workdir: Path) -> None:
     print(f"[{size}] reopen (load index into memory) {time.perf_counter() - reopen:.1f} s; peak RSS {rss_mb():.0f} MB")
 
 
+def bench_catch_up(store, workdir: Path, size: int, pool: list[str], rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]
+    """How long a loaded process takes to see another process's writes: catching up versus a full reload."""
+    from radhus.knowledge import platform
+    from radhus.knowledge.service import KnowledgeStore
+
+    org = platform.org_key(1)
+    loaded = store.index(org=org)
+    worker = KnowledgeStore(data_dir=workdir / "data", embedder=RandomQueryEmbedder())  # type: ignore[arg-type]
+    with worker.writing(org=org) as index:
+        index.add_chunks("c1", "doc-new", synthetic_chunks(pool, 20, rng, prefix="new-"))
+        index.delete_document("doc-0")
+    worker.close()
+    started = time.perf_counter()
+    caught_up = store.index(org=org)
+    catch_up_s = time.perf_counter() - started
+    assert caught_up is loaded, "the change log should reach back"
+    started = time.perf_counter()
+    KnowledgeStore(data_dir=workdir / "data").index(org=org).close()
+    print(
+        f"[platform {size}] another process added 20 passages and deleted {min(size, 20_000)}: caught up in "
+        f"{catch_up_s * 1000:.0f} ms; a full reload takes {time.perf_counter() - started:.1f} s"
+    )
+
+
 class RandomQueryEmbedder:
     """Random unit query vectors (timing only, like the passages' vectors)."""
 
@@ -183,6 +208,7 @@ def bench_platform(size: int, n_queries: int, urls: list[str], workdir: Path) ->
             chunks = synthetic_chunks(pool, count, rng, prefix=f"p{start}-")
             index.add_chunks("c1", f"doc-{start}", chunks, vectors=vectors)
     print(f"[platform {size}] index built in {time.perf_counter() - started:.0f} s; peak RSS {rss_mb():.0f} MB")
+    bench_catch_up(store, workdir, size, pool, rng)
     qs = (questions() * (n_queries // 100 + 2))[:n_queries]
     for url in urls:
         db_url, drop = _platform_database(url, workdir)

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 from radhus.core import jobs
@@ -67,6 +68,61 @@ def test_a_reader_keeps_answering_from_its_loaded_index_while_another_process_wr
             assert _sources(web, "nyckelgömma") == []  # not reloaded while the other process writes
             assert time.monotonic() - started < 2
         assert _sources(web, "nyckelgömma") == ["b.md"]  # reloaded once the writer is done
+    finally:
+        web.close()
+        worker.close()
+
+
+def _ranking(store: service.KnowledgeStore, query: str) -> list[tuple[str, float]]:
+    hits = store.index(org=ORG).search(query, ["c"], 10, mode="lexical")
+    return [(hit.chunk_id, round(hit.score, 5)) for hit in hits]
+
+
+QUERIES = ["hemtjänst", "trygghetslarm nyckelgömma", "läkarintyg regionen", "avgift"]
+
+
+def test_a_reader_catches_up_with_another_process_without_reloading_everything(tmp_path):
+    web = service.KnowledgeStore(data_dir=tmp_path)
+    worker = service.KnowledgeStore(data_dir=tmp_path)
+    try:
+        _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning. Avgift enligt maxtaxan.\n")
+        loaded = web.index(org=ORG)
+        _write(worker, "b.md", "# Larm\n\nTrygghetslarm och nyckelgömma monteras vid entrén.\n")
+        _write(worker, "c.md", "# Färdtjänst\n\nFärdtjänst söks hos regionen med ett läkarintyg. Ingen avgift.\n")
+        with worker.writing(org=ORG) as index:
+            index.delete_document(service.document_id_for("c", "a.md"))
+            slots = [slot for slot, _text in index.pending_passages("c", limit=1)]
+            index.set_vectors(slots, np.ones((len(slots), index.dim), dtype=np.float32))
+
+        caught_up = web.index(org=ORG)
+        assert caught_up is loaded  # the same object, brought up to date
+        fresh = service.KnowledgeStore(data_dir=tmp_path)
+        for query in QUERIES:
+            assert _ranking(web, query) == _ranking(fresh, query)
+        assert _sources(web, "trygghetslarm") == ["b.md"] and _sources(web, "biståndsbedömning") == []
+        assert caught_up.pending_count() == fresh.index(org=ORG).pending_count()
+        assert int(caught_up._has_vector.sum()) == len(slots) == 1
+        fresh.close()
+    finally:
+        web.close()
+        worker.close()
+
+
+def test_a_reader_reopens_when_the_change_log_no_longer_reaches_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(service, "CHANGE_LOG_KEEP", 2)
+    web = service.KnowledgeStore(data_dir=tmp_path)
+    worker = service.KnowledgeStore(data_dir=tmp_path)
+    try:
+        _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning.\n")
+        loaded = web.index(org=ORG)
+        for name in ("b", "c", "d"):
+            _write(worker, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n")
+        reopened = web.index(org=ORG)
+        assert reopened is not loaded
+        fresh = service.KnowledgeStore(data_dir=tmp_path)
+        for query in QUERIES:
+            assert _ranking(web, query) == _ranking(fresh, query)
+        fresh.close()
     finally:
         web.close()
         worker.close()

@@ -178,6 +178,43 @@ class EmbeddedIndex:
             self._postings.setdefault(term_id, []).append((all_slots[start:end], all_tfs[start:end]))
         self._norm = None
 
+    def _refresh_slots(self, slots: Sequence[int]) -> None:
+        """Bring these slots in memory to their stored state (another connection added, deleted or embedded them).
+        A slot already alive keeps its postings: slots are never reused and a passage's terms never change."""
+        wanted = sorted(set(slots))
+        rows: list[tuple] = []
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT slot, collection_id, terms, vector FROM chunks WHERE slot IN ({marks})"
+            rows += self._db.execute(query, part).fetchall()
+        stored = {row[0] for row in rows}
+        if rows:
+            self._grow(max(stored) + 1)
+        fresh = [row for row in rows if not self._alive[row[0]]]
+        self._register_rows(
+            np.array([row[0] for row in fresh], dtype=np.int64), [row[1] for row in fresh], [row[2] for row in fresh]
+        )
+        for slot, _collection, _terms, vector in rows:
+            if vector is not None:
+                self._vectors[slot] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
+            self._has_vector[slot] = vector is not None
+        for slot in wanted:
+            if slot not in stored and slot < self._capacity:
+                self._alive[slot] = self._has_vector[slot] = False
+        self._norm = None
+
+    def _refresh_words(self, *, words_after: int) -> int:
+        """Read vocabulary and compound-part words stored by another connection; returns the last words rowid."""
+        for term, term_id in self._db.execute("SELECT term, id FROM vocab WHERE id >= ?", (len(self._vocab),)):
+            self._vocab[term] = term_id
+        last = words_after
+        for rowid, word in self._db.execute("SELECT rowid, word FROM words WHERE rowid > ?", (words_after,)):
+            self._words.add(word)
+            last = max(last, rowid)
+        self._frozen_words = frozenset(self._words)
+        return last
+
     def _collection_code(self, collection_id: str) -> int:
         if collection_id not in self._collection_codes:
             self._collection_codes[collection_id] = len(self._collection_codes) + 1
@@ -233,6 +270,7 @@ class EmbeddedIndex:
         self._db.executemany("INSERT OR IGNORE INTO chunk_refs VALUES (?, ?)", refs)
         if rows:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('last_slot', ?)", (max(row[0] for row in rows),))
+            self._log_change(row[0] for row in rows)
         self._db.commit()
         if rows:
             slots = np.array([row[0] for row in rows], dtype=np.int64)
@@ -242,6 +280,9 @@ class EmbeddedIndex:
                 if row[12] is not None:
                     self._vectors[row[0]] = np.frombuffer(row[12], dtype=np.float16).astype(np.float32)
                     self._has_vector[row[0]] = True
+
+    def _log_change(self, slots: Iterable[int]) -> None:
+        """Note changed slots inside the writer's transaction, for other processes to catch up (see SharedIndex)."""
 
     def _last_slot(self) -> int:
         """The highest slot ever used. Slots are never reused: the postings of a deleted passage stay in memory
@@ -328,6 +369,7 @@ class EmbeddedIndex:
                 else:
                     removed.append(slot)
             self._db.executemany("DELETE FROM chunks WHERE slot = ?", [(s,) for s in removed])
+            self._log_change(removed)
             self._db.commit()
             for slot in removed:
                 self._alive[slot] = False
@@ -364,6 +406,7 @@ class EmbeddedIndex:
                 "UPDATE chunks SET vector = ? WHERE slot = ?",
                 [(v.tobytes(), int(s)) for s, v in zip(slots, half, strict=True)],
             )
+            self._log_change(int(s) for s in slots)
             self._db.commit()
             for slot, vector in zip(slots, half, strict=True):
                 if slot < self._capacity and self._alive[slot]:
