@@ -123,6 +123,17 @@ def bench_search(size: int, n_queries: int, workdir: Path) -> None:
     reopen = time.perf_counter()
     EmbeddedIndex(workdir / f"idx-{size}").close()
     print(f"[{size}] reopen (load index into memory) {time.perf_counter() - reopen:.1f} s; peak RSS {rss_mb():.0f} MB")
+    index = EmbeddedIndex(workdir / f"idx-{size}")
+    slots_before = index._last_slot()
+    started = time.perf_counter()
+    deleted = [f"doc-{start}" for start in range(0, size, batch)][: max(1, (size // batch) * 6 // 10)]
+    for document_id in deleted:  # more dead passages than living ones: the last deletion compacts
+        index.delete_document(document_id)
+    print(
+        f"[{size}] deleting {len(deleted)} of {size // batch} documents took {time.perf_counter() - started:.1f} s, "
+        f"compaction included ({index._meta('generation')} time(s)): slots {slots_before} -> {index._last_slot()}"
+    )
+    index.close()
 
 
 def bench_catch_up(store, workdir: Path, size: int, pool: list[str], rng: np.random.Generator) -> None:  # type: ignore[no-untyped-def]

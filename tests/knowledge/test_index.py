@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+import radhus.knowledge.index as index_module
 from radhus.core.errors import InvalidInput
 from radhus.knowledge.chunking import chunk_document
 from radhus.knowledge.index import EmbeddedIndex, passage_text
@@ -342,3 +343,31 @@ def test_a_replaced_latest_document_is_not_found_by_its_old_words(tmp_path, reop
     index.add_chunks("c1", "skol.md", new, source="skol.md")
     assert all(h.document_id != "skol.md" for h in index.search("bygglovsansökan ritningar", ["c1"], 10))
     assert [h.document_id for h in index.search("skolskjuts", ["c1"], 10)] == ["skol.md"]
+
+
+def test_compaction_renumbers_the_passages_and_a_stale_reader_reloads_before_reading(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_module, "COMPACT_MIN_DEAD", 3)
+    writer = _index(path=tmp_path / "idx")
+    for number in range(4):
+        name = f"extra{number}.md"
+        text = (
+            f"# Rutin {number}\n\n## Del\n\nRutin nummer {number} om trygghetslarm.\n\n## Mer\n\nOch nycklar {number}."
+        )
+        writer.add_chunks("c1", name, chunk_document(_doc(text, name), document_id=name), source=name)
+    reader = EmbeddedIndex(tmp_path / "idx")
+    before = [h.chunk_id for h in reader.search("bygglovsansökan ritningar", ["c1"], 3)]
+    last = writer._last_slot()
+
+    for name in ("handbok.md", "extra0.md", "extra1.md", "extra2.md"):
+        writer.delete_document(name)  # the dead slots come to outnumber the living: compacted, bygglov moves down
+    kept = writer.count()
+    assert writer._meta("generation") >= 1 and kept <= writer._last_slot() < last
+
+    # The reader still has the old numbering in memory: its search must not read passages by stale slots.
+    after = reader.search("bygglovsansökan ritningar", ["c1"], 3)
+    assert [h.chunk_id for h in after] == [c for c in before if not c.startswith("handbok")] == ["bygglov.md-0000"]
+    assert reader.count() == kept and all(h.document_id != "extra0.md" for h in reader.search("trygghetslarm", ["c1"]))
+    new = chunk_document(_doc("# Skolskjuts\n\nSkolskjuts ordnas för elever.", "skol.md"), document_id="skol.md")
+    writer.add_chunks("c1", "skol.md", new, source="skol.md")
+    assert [h.document_id for h in EmbeddedIndex(tmp_path / "idx").search("skolskjuts", ["c1"])] == ["skol.md"]
+    assert [h.document_id for h in writer.search("trygghetslarm", ["c1"])] == ["extra3.md"]

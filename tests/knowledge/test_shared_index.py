@@ -14,6 +14,7 @@ from sqlalchemy import select
 from radhus.core import jobs
 from radhus.core.db import transaction
 from radhus.knowledge import cli as knowledge_cli
+from radhus.knowledge import index as index_module
 from radhus.knowledge import service
 from radhus.knowledge.parsers import parse_bytes
 from radhus.knowledge.tables import Document
@@ -123,6 +124,26 @@ def test_a_reader_reopens_when_the_change_log_no_longer_reaches_back(tmp_path, m
         for query in QUERIES:
             assert _ranking(web, query) == _ranking(fresh, query)
         fresh.close()
+    finally:
+        web.close()
+        worker.close()
+
+
+def test_a_reader_reopens_after_another_process_compacted_the_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(index_module, "COMPACT_MIN_DEAD", 1)
+    web = service.KnowledgeStore(data_dir=tmp_path)
+    worker = service.KnowledgeStore(data_dir=tmp_path)
+    try:
+        for name in ("a", "b", "c"):
+            _write(web, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n\nMer om {name}.")
+        loaded = web.index(org=ORG)
+        with worker.writing(org=ORG) as index:
+            index.delete_document(service.document_id_for("c", "a.md"))
+            index.delete_document(service.document_id_for("c", "b.md"))
+            assert index._meta("generation") == 1
+        reopened = web.index(org=ORG)
+        assert reopened is not loaded
+        assert _sources(web, "trygghetslarm avgift") == ["c.md"]
     finally:
         web.close()
         worker.close()

@@ -32,6 +32,8 @@ B = 0.75
 # (bench/knowledge_eval.py); nearby values (0.3-0.4, 20-100) rank within a question or two of these.
 LEXICAL_WEIGHT = 0.4
 FUSION_DEPTH = 50
+# Deleted passages keep their slot (and memory) until this many are dead and they outnumber the living ones.
+COMPACT_MIN_DEAD = 50_000
 TITLE_WEIGHT = 1
 SECTION_WEIGHT = 2
 
@@ -141,6 +143,7 @@ class EmbeddedIndex:
         self._capacity = capacity
 
     def _load(self) -> None:
+        self._generation = self._meta("generation")
         self._vocab = dict(self._db.execute("SELECT term, id FROM vocab"))
         self._words = {row[0] for row in self._db.execute("SELECT word FROM words")}
         self._frozen_words = frozenset(self._words)
@@ -284,12 +287,46 @@ class EmbeddedIndex:
     def _log_change(self, slots: Iterable[int]) -> None:
         """Note changed slots inside the writer's transaction, for other processes to catch up (see SharedIndex)."""
 
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
     def _last_slot(self) -> int:
-        """The highest slot ever used. Slots are never reused: the postings of a deleted passage stay in memory
-        (only its `alive` flag is cleared), so a new passage in its slot would be found by the old words."""
+        """The highest slot used since the last compaction. Slots are not reused until then: the postings of a
+        deleted passage stay in memory (only its `alive` flag is cleared), so a new passage in its slot would be
+        found by the old words."""
         used = self._db.execute("SELECT COALESCE(MAX(slot), 0) FROM chunks").fetchone()[0]
-        kept = self._db.execute("SELECT value FROM meta WHERE key = 'last_slot'").fetchone()
-        return max(used, kept[0] if kept else 0)
+        return max(used, self._meta("last_slot"))
+
+    def compact(self) -> int:
+        """Renumber the stored passages 1..n, so that memory holds no deleted ones; returns the slots freed.
+
+        Other processes notice the new generation: their next search reloads before it reads any passage."""
+        with self._lock:
+            db, last = self._db, self._last_slot()
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS renumbered (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)")
+            db.execute("DELETE FROM renumbered")
+            db.execute("INSERT INTO renumbered SELECT slot, ROW_NUMBER() OVER (ORDER BY slot) FROM chunks")
+            for table in ("chunks", "chunk_refs"):  # through negative numbers: no slot collides on the way
+                db.execute(f"UPDATE {table} SET slot = -(SELECT new FROM renumbered WHERE old = {table}.slot)")
+                db.execute(f"UPDATE {table} SET slot = -slot")
+            count = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('last_slot', ?)", (count,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (self._meta("generation") + 1,))
+            self._log_renumbering()
+            db.commit()
+            self._reset_memory()
+            self._load()
+            return last - count
+
+    def _log_renumbering(self) -> None:
+        """Inside compaction's transaction: tell other processes that every slot changed (see SharedIndex)."""
+
+    def _compact_if_worth_it(self) -> None:
+        """Compact once deleted slots are both many and more than the passages kept."""
+        alive = int(np.count_nonzero(self._alive))
+        if self._last_slot() - alive > max(COMPACT_MIN_DEAD, alive):
+            self.compact()
 
     def _stored_vocab_size(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM vocab").fetchone()[0]
@@ -375,6 +412,7 @@ class EmbeddedIndex:
                 self._alive[slot] = False
                 self._has_vector[slot] = False
             self._norm = None
+            self._compact_if_worth_it()
             return len(removed)
 
     def fill_vectors(self, *, embedder: Embedder | None = None, batch_size: int = 64, limit: int | None = None) -> int:
@@ -435,26 +473,39 @@ class EmbeddedIndex:
         if top_k < 1 or top_k > 1000:
             raise InvalidInput("Antalet träffar måste vara mellan 1 och 1000.")
         with self._lock:
-            mask = self._mask(collection_ids)
-            depth = max(self.candidates, top_k)
-            use_dense = mode in {"hybrid", "dense"} and (self.embedder is not None or query_vector is not None)
-            rerank = use_dense and self._vector_count() > self.exhaustive_limit
-            pool = self.lexical_search(query, mask=mask, limit=max(depth, self.rerank_pool)) if rerank else []
-            lexical: list[tuple[int, float]] = []
-            if mode in {"hybrid", "lexical"}:
-                lexical = pool[:depth] if rerank else self.lexical_search(query, mask=mask, limit=depth)
-            dense: list[tuple[int, float]] = []
-            vector: np.ndarray | None = None
-            if use_dense:
-                vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]  # type: ignore[union-attr]
-                candidates = np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
-                dense = self.dense_search(vector, mask=mask, limit=depth, candidates=candidates)
-            pool_size = min(depth, int(np.count_nonzero(mask)))
-            fused = self._fuse(lexical, dense, pool_size=pool_size)[: max(top_k, 50) if reranker else top_k]
-            hits = self._hits(fused, lexical, dense, query_vector=vector)
+            hits = self._ranked(query, collection_ids, top_k, mode=mode, reranked=reranker is not None,
+                                query_vector=query_vector)  # fmt: skip
+            if hits is None:  # another process renumbered the passages since they were loaded (see `compact`)
+                self._reset_memory()
+                self._load()
+                hits = self._ranked(query, collection_ids, top_k, mode=mode, reranked=reranker is not None,
+                                    query_vector=query_vector) or []  # fmt: skip
         if reranker is not None:
             hits = reranker(query, hits)
         return hits[:top_k]
+
+    def _ranked(
+        self, query: str, collection_ids: Sequence[str], top_k: int, *, mode: str, reranked: bool,
+        query_vector: np.ndarray | None,
+    ) -> list[Hit] | None:  # fmt: skip
+        """The fused hits, best first; None when the stored passages were renumbered meanwhile."""
+        mask = self._mask(collection_ids)
+        depth = max(self.candidates, top_k)
+        use_dense = mode in {"hybrid", "dense"} and (self.embedder is not None or query_vector is not None)
+        rerank = use_dense and self._vector_count() > self.exhaustive_limit
+        pool = self.lexical_search(query, mask=mask, limit=max(depth, self.rerank_pool)) if rerank else []
+        lexical: list[tuple[int, float]] = []
+        if mode in {"hybrid", "lexical"}:
+            lexical = pool[:depth] if rerank else self.lexical_search(query, mask=mask, limit=depth)
+        dense: list[tuple[int, float]] = []
+        vector: np.ndarray | None = None
+        if use_dense:
+            vector = query_vector if query_vector is not None else self.embedder.embed_queries([query])[0]  # type: ignore[union-attr]
+            candidates = np.array([slot for slot, _ in pool], dtype=np.int64) if pool else None
+            dense = self.dense_search(vector, mask=mask, limit=depth, candidates=candidates)
+        pool_size = min(depth, int(np.count_nonzero(mask)))
+        fused = self._fuse(lexical, dense, pool_size=pool_size)[: max(top_k, 50) if reranked else top_k]
+        return self._hits(fused, lexical, dense, query_vector=vector)
 
     def _vector_count(self) -> int:
         return int(np.count_nonzero(self._has_vector))
@@ -572,21 +623,26 @@ class EmbeddedIndex:
         dense: list[tuple[int, float]],
         *,
         query_vector: np.ndarray | None = None,
-    ) -> list[Hit]:
+    ) -> list[Hit] | None:
         if not fused:
             return []
         similarity = self._similarities([slot for slot, _ in fused], query_vector)
         lexical_rank = {slot: rank for rank, (slot, _) in enumerate(lexical, start=1)}
         dense_rank = {slot: rank for rank, (slot, _) in enumerate(dense, start=1)}
         slots = [slot for slot, _ in fused]
-        rows = {
-            row[0]: row
-            for row in self._db.execute(
+        if not self._db.in_transaction:
+            self._db.execute("BEGIN")  # one snapshot: the generation checked is the one the rows belong to
+        try:
+            generation = self._meta("generation")
+            query = (
                 "SELECT slot, chunk_id, document_id, collection_id, text, title, section_path, page_start, source "
-                f"FROM chunks WHERE slot IN ({','.join('?' * len(slots))})",
-                slots,
+                f"FROM chunks WHERE slot IN ({','.join('?' * len(slots))})"
             )
-        }
+            rows = {row[0]: row for row in self._db.execute(query, slots)}
+        finally:
+            self._db.commit()
+        if generation != self._generation:
+            return None
         hits = []
         for slot, score in fused:
             row = rows.get(slot)

@@ -85,7 +85,7 @@ _IDENTITY_TABLE = (
 # whole index (seconds at 100 000 passages). The log keeps this many entries; a reader further behind reloads.
 _CHANGES_TABLE = "CREATE TABLE IF NOT EXISTS changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, slot INTEGER NOT NULL)"
 CHANGE_LOG_KEEP = 200_000
-RESET_ALL = -1  # logged when the embedder identity changed (vectors may have been dropped): readers must reload
+RESET_ALL = -1  # logged when every slot may have changed (a new embedder, a compaction): readers must reload
 
 
 class SharedIndex(EmbeddedIndex):
@@ -132,6 +132,9 @@ class SharedIndex(EmbeddedIndex):
         self._db.execute("DELETE FROM changes WHERE seq <= ?", (last - CHANGE_LOG_KEEP,))
         if self._data_version() == self._seen_version:
             self._seen_change = last  # nobody else wrote since this index caught up: its own changes are known
+
+    def _log_renumbering(self) -> None:
+        self._db.execute("INSERT INTO changes (slot) VALUES (?)", (RESET_ALL,))
 
     def catch_up(self) -> bool:
         """Apply what other connections changed since this index was loaded or last caught up, without reloading
