@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 
 from radhus.core import jobs
@@ -82,71 +83,66 @@ def _ranking(store: service.KnowledgeStore, query: str) -> list[tuple[str, float
 QUERIES = ["hemtjänst", "trygghetslarm nyckelgömma", "läkarintyg regionen", "avgift"]
 
 
-def test_a_reader_catches_up_with_another_process_without_reloading_everything(tmp_path):
-    web = service.KnowledgeStore(data_dir=tmp_path)
-    worker = service.KnowledgeStore(data_dir=tmp_path)
-    try:
-        _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning. Avgift enligt maxtaxan.\n")
-        loaded = web.index(org=ORG)
-        _write(worker, "b.md", "# Larm\n\nTrygghetslarm och nyckelgömma monteras vid entrén.\n")
-        _write(worker, "c.md", "# Färdtjänst\n\nFärdtjänst söks hos regionen med ett läkarintyg. Ingen avgift.\n")
-        with worker.writing(org=ORG) as index:
-            index.delete_document(service.document_id_for("c", "a.md"))
-            slots = [slot for slot, _text in index.pending_passages("c", limit=1)]
-            index.set_vectors(slots, np.ones((len(slots), index.dim), dtype=np.float32))
+@pytest.fixture
+def store(tmp_path):  # type: ignore[no-untyped-def]
+    """Makes stores on one data directory, as separate processes would have; all closed afterwards."""
+    made: list[service.KnowledgeStore] = []
 
-        caught_up = web.index(org=ORG)
-        assert caught_up is loaded  # the same object, brought up to date
-        fresh = service.KnowledgeStore(data_dir=tmp_path)
-        for query in QUERIES:
-            assert _ranking(web, query) == _ranking(fresh, query)
-        assert _sources(web, "trygghetslarm") == ["b.md"] and _sources(web, "biståndsbedömning") == []
-        assert caught_up.pending_count() == fresh.index(org=ORG).pending_count()
-        assert int(caught_up._has_vector.sum()) == len(slots) == 1
-        fresh.close()
-    finally:
-        web.close()
-        worker.close()
+    def make() -> service.KnowledgeStore:
+        made.append(service.KnowledgeStore(data_dir=tmp_path))
+        return made[-1]
+
+    yield make
+    for each in made:
+        each.close()
 
 
-def test_a_reader_reopens_when_the_change_log_no_longer_reaches_back(tmp_path, monkeypatch):
+def test_a_reader_catches_up_with_another_process_without_reloading_everything(store):
+    web, worker = store(), store()
+    _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning. Avgift enligt maxtaxan.\n")
+    loaded = web.index(org=ORG)
+    _write(worker, "b.md", "# Larm\n\nTrygghetslarm och nyckelgömma monteras vid entrén.\n")
+    _write(worker, "c.md", "# Färdtjänst\n\nFärdtjänst söks hos regionen med ett läkarintyg. Ingen avgift.\n")
+    with worker.writing(org=ORG) as index:
+        index.delete_document(service.document_id_for("c", "a.md"))
+        slots = [slot for slot, _text in index.pending_passages("c", limit=1)]
+        index.set_vectors(slots, np.ones((len(slots), index.dim), dtype=np.float32))
+
+    caught_up = web.index(org=ORG)
+    assert caught_up is loaded  # the same object, brought up to date
+    fresh = store()
+    for query in QUERIES:
+        assert _ranking(web, query) == _ranking(fresh, query)
+    assert _sources(web, "trygghetslarm") == ["b.md"] and _sources(web, "biståndsbedömning") == []
+    assert caught_up.pending_count() == fresh.index(org=ORG).pending_count()
+    assert int(caught_up._has_vector.sum()) == len(slots) == 1
+
+
+def test_a_reader_reopens_when_the_change_log_no_longer_reaches_back(store, monkeypatch):
     monkeypatch.setattr(service, "CHANGE_LOG_KEEP", 2)
-    web = service.KnowledgeStore(data_dir=tmp_path)
-    worker = service.KnowledgeStore(data_dir=tmp_path)
-    try:
-        _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning.\n")
-        loaded = web.index(org=ORG)
-        for name in ("b", "c", "d"):
-            _write(worker, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n")
-        reopened = web.index(org=ORG)
-        assert reopened is not loaded
-        fresh = service.KnowledgeStore(data_dir=tmp_path)
-        for query in QUERIES:
-            assert _ranking(web, query) == _ranking(fresh, query)
-        fresh.close()
-    finally:
-        web.close()
-        worker.close()
+    web, worker = store(), store()
+    _write(web, "a.md", "# Hemtjänst\n\nHemtjänst beviljas efter en biståndsbedömning.\n")
+    loaded = web.index(org=ORG)
+    for name in ("b", "c", "d"):
+        _write(worker, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n")
+    assert web.index(org=ORG) is not loaded
+    fresh = store()
+    for query in QUERIES:
+        assert _ranking(web, query) == _ranking(fresh, query)
 
 
-def test_a_reader_reopens_after_another_process_compacted_the_index(tmp_path, monkeypatch):
+def test_a_reader_reopens_after_another_process_compacted_the_index(store, monkeypatch):
     monkeypatch.setattr(index_module, "COMPACT_MIN_DEAD", 1)
-    web = service.KnowledgeStore(data_dir=tmp_path)
-    worker = service.KnowledgeStore(data_dir=tmp_path)
-    try:
-        for name in ("a", "b", "c"):
-            _write(web, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n\nMer om {name}.")
-        loaded = web.index(org=ORG)
-        with worker.writing(org=ORG) as index:
-            index.delete_document(service.document_id_for("c", "a.md"))
-            index.delete_document(service.document_id_for("c", "b.md"))
-            assert index._meta("generation") == 1
-        reopened = web.index(org=ORG)
-        assert reopened is not loaded
-        assert _sources(web, "trygghetslarm avgift") == ["c.md"]
-    finally:
-        web.close()
-        worker.close()
+    web, worker = store(), store()
+    for name in ("a", "b", "c"):
+        _write(web, f"{name}.md", f"# Avgift {name}\n\nAvgift för trygghetslarm, del {name}.\n\nMer om {name}.")
+    loaded = web.index(org=ORG)
+    with worker.writing(org=ORG) as index:
+        index.delete_document(service.document_id_for("c", "a.md"))
+        index.delete_document(service.document_id_for("c", "b.md"))
+        assert index._meta("generation") == 1
+    assert web.index(org=ORG) is not loaded
+    assert _sources(web, "trygghetslarm avgift") == ["c.md"]
 
 
 def test_concurrent_writers_in_two_stores_lose_nothing(tmp_path):
