@@ -208,26 +208,40 @@ class Weights(_Strict):
     change: int = 200  # re-planning: per changed assignment
 
 
+def _rule(default: Any, label: str, *, unit: str = "", kind: str = "hård", **limits: Any) -> Any:
+    """A rule setting with its Swedish label, unit and kind ("hård", "mjuk" or "inställning") as field metadata,
+    which the planning basis page shows (kept next to the setting rather than in a second list)."""
+    return Field(default, title=label, json_schema_extra={"unit": unit, "kind": kind}, **limits)
+
+
 class Rules(_Strict):
     """Working-time rules; defaults follow ATL and AB/HÖK (2023-10-01)."""
 
-    dygnsvila_hours: float = 11.0  # in every 24-hour period from dygnsbryt, and after every shift
-    veckovila_hours: float = 36.0  # per 7-day period
-    veckovila_includes_dygnsvila: bool = True  # False: the 11 h come on top (47 h)
-    full_time_hours: float = 40.0  # ordinary hours per week, day work
-    rotating_hours: float = 38.25  # ordinary hours per week, nights/Sundays/holidays
-    hours_tolerance: float = 4.0  # hours above the target allowed over the whole period
-    max_shift_hours: float = 13.0
-    night_max_avg_hours: float = 8.0  # per 24 hours on average, night workers
-    nights_only_night_workers: bool = True
-    max_consecutive_days: int = Field(6, ge=1)
-    every_other_weekend_free: bool = True
-    weekend_hard: bool = False
-    minimum_demand_hard: bool = False
-    holiday_eves_are_holidays: bool = True  # påsk-, midsommar-, jul- and nyårsafton count as holidays
-    holiday_demand_like_sunday: bool = True  # demand given per weekday applies Sunday's demand on holidays
-    holidays_shorten_hours: bool = True  # each Mon-Fri holiday lowers the period's target by a fifth of the week
-    rotating_norm_needs_nights: bool = True  # derived 38.25 h norm needs nights as well as Sundays and holidays
+    # in every 24-hour period from dygnsbryt, and after every shift
+    dygnsvila_hours: float = _rule(11.0, "Dygnsvila", unit="timmar", ge=0, le=24)
+    veckovila_hours: float = _rule(36.0, "Veckovila per sjudagarsperiod", unit="timmar", ge=0, le=168)
+    veckovila_includes_dygnsvila: bool = _rule(True, "Veckovilan får omfatta dygnsvilan")  # False: 11 h on top
+    full_time_hours: float = _rule(40.0, "Heltid per vecka, dagarbete", unit="timmar", kind="inställning", gt=0, le=60)
+    rotating_hours: float = _rule(
+        38.25, "Heltid per vecka, natt/sön- och helgdag", unit="timmar", kind="inställning", gt=0, le=60
+    )
+    # hours above the target allowed over the whole period
+    hours_tolerance: float = _rule(4.0, "Tillåten övertid mot målet för perioden", unit="timmar", ge=0, le=100)
+    max_shift_hours: float = _rule(13.0, "Längsta pass", unit="timmar", gt=0, le=24)
+    night_max_avg_hours: float = _rule(8.0, "Nattarbete, högst i snitt per dygn", unit="timmar", gt=0, le=24)
+    nights_only_night_workers: bool = _rule(True, "Nattpass bara för nattarbetare")
+    max_consecutive_days: int = _rule(6, "Högst arbetsdagar i följd", unit="dagar", ge=1, le=31)
+    every_other_weekend_free: bool = _rule(True, "Varannan helg ledig", kind="mjuk")
+    weekend_hard: bool = _rule(False, "Varannan helg ledig är en hård regel", kind="inställning")
+    minimum_demand_hard: bool = _rule(False, "Minimibemanningen är en hård regel", kind="inställning")
+    # påsk-, midsommar-, jul- and nyårsafton count as holidays
+    holiday_eves_are_holidays: bool = _rule(True, "Storhelgsaftnar räknas som helgdagar", kind="inställning")
+    # demand given per weekday applies Sunday's demand on holidays
+    holiday_demand_like_sunday: bool = _rule(True, "Helgdagar bemannas som söndag", kind="inställning")
+    # each Mon-Fri holiday lowers the period's target by a fifth of the week
+    holidays_shorten_hours: bool = _rule(True, "Helgdagar måndag–fredag minskar arbetstiden", kind="inställning")
+    # derived 38.25 h norm needs nights as well as Sundays and holidays
+    rotating_norm_needs_nights: bool = _rule(True, "Nattarbete krävs för 38,25-timmarsnormen", kind="inställning")
 
 
 UNIT_WIDE_RULES = {"holiday_eves_are_holidays", "holiday_demand_like_sunday", "minimum_demand_hard"}
@@ -439,6 +453,75 @@ class RosterInput(_Strict):
                 raise ValueError(f"passtypen {s.id} hänvisar till okänd brukare '{s.recipient}'")
 
 
+_MESSAGES = {  # pydantic's error types in Swedish; other types keep pydantic's own message
+    "missing": "saknas",
+    "extra_forbidden": "okänd uppgift",
+    "int_parsing": "måste vara ett heltal",
+    "int_from_float": "måste vara ett heltal",
+    "int_type": "måste vara ett heltal",
+    "float_parsing": "måste vara ett tal",
+    "float_type": "måste vara ett tal",
+    "bool_parsing": "måste vara ja eller nej",
+    "bool_type": "måste vara ja eller nej",
+    "date_from_datetime_parsing": "måste vara ett datum (ÅÅÅÅ-MM-DD)",
+    "date_parsing": "måste vara ett datum (ÅÅÅÅ-MM-DD)",
+    "greater_than_equal": "måste vara minst {ge}",
+    "greater_than": "måste vara större än {gt}",
+    "less_than_equal": "får vara högst {le}",
+    "less_than": "måste vara mindre än {lt}",
+}
+
+
+_LISTS = {  # the input's lists in Swedish, for "önskemål 2, vikt"
+    "employees": "personal",
+    "shift_types": "passtyp",
+    "demand": "behovsrad",
+    "absences": "frånvaro",
+    "wishes": "önskemål",
+    "pins": "låst pass",
+    "recipients": "brukare",
+}
+_FIELDS = {
+    "name": "namn",
+    "employment_pct": "sysselsättningsgrad",
+    "competences": "kompetenser",
+    "night_worker": "nattarbetare",
+    "contract": "avtal",
+    "available_weekdays": "veckodagar",
+    "shifts": "pass",
+    "employee": "personal",
+    "first_day": "första dag",
+    "last_day": "sista dag",
+    "reason": "orsak",
+    "day": "dag",
+    "shift": "pass",
+    "want": "önskemål",
+    "weight": "vikt",
+    "competence": "kompetens",
+    "ideal": "önskat",
+    "weekdays": "veckodagar",
+    "days": "dagar",
+}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """The place of an error in Swedish: a rule setting by its label, a list item by its number and field."""
+    if len(loc) == 2 and loc[0] == "rules" and loc[1] in Rules.model_fields:
+        return Rules.model_fields[str(loc[1])].title or str(loc[1])
+    if len(loc) >= 2 and loc[0] in _LISTS and isinstance(loc[1], int):
+        return ", ".join([f"{_LISTS[loc[0]]} {loc[1] + 1}", *(_FIELDS.get(str(p), str(p)) for p in loc[2:])])
+    return ".".join(str(p) for p in loc)
+
+
+def swedish_error(err: Any) -> str:
+    """One pydantic validation error as Swedish text ("Dygnsvila: får vara högst 24")."""
+    template = _MESSAGES.get(err["type"])
+    ctx = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in (err.get("ctx") or {}).items()}
+    msg = template.format(**ctx) if template else err["msg"].removeprefix("Value error, ")
+    where = _where(tuple(err["loc"]))
+    return f"{where}: {msg}" if where else msg
+
+
 def load_roster_input(data: dict) -> RosterInput:
     """Validate a dict into a RosterInput, turning validation errors into one Swedish message."""
     from pydantic import ValidationError
@@ -446,9 +529,5 @@ def load_roster_input(data: dict) -> RosterInput:
     try:
         return RosterInput.model_validate(data)
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            parts.append(f"{where}: {msg}" if where else msg)
+        parts = [swedish_error(err) for err in exc.errors()[:5]]
         raise InvalidInput("Felaktig indata för schemat – " + "; ".join(parts)) from exc
