@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from radhus.core.auth import Principal, Role
 from radhus.core.errors import InvalidInput, RadhusError
-from radhus.planning import workflow
+from radhus.planning import basis, workflow
 from radhus.planning.importer import read_roster_input
 from radhus.planning.rules import absent_days
 from radhus.planning.tables import STATUS_LABELS, PlanStatus, RosterPlan, RoutePlan
@@ -93,6 +94,71 @@ async def _save_input(upload: UploadFile, *, limit_mb: int) -> Path:
     return await save_upload(upload, limit_mb=limit_mb, name=f"indata{suffix}")
 
 
+async def _save_day(upload: UploadFile, *, limit_mb: int) -> Path:
+    """Receive a home-care day request (.json)."""
+    return await save_upload(upload, limit_mb=limit_mb, name="dag.json")
+
+
+def _read_roster_input(path: Path) -> dict[str, Any]:
+    return read_roster_input(path).model_dump(mode="json")
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput("Filen är inte giltig JSON.") from exc
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a new plan's input comes from: the bundled example, or an uploaded file saved and read like this."""
+
+    missing: str  # the message when "own file" is chosen without a file
+    save: Callable[..., Awaitable[Path]]
+    read: Callable[[Path], dict[str, Any]]
+    example: Callable[[], dict[str, Any]]
+
+
+ROSTER_SOURCE = _Source(
+    "Välj en indatafil (.json eller .xlsx).", _save_input, _read_roster_input, workflow.example_input
+)
+ROUTES_SOURCE = _Source(
+    "Välj en JSON-fil med dagens besök och personal.", _save_day, _read_json, workflow.example_homecare
+)
+
+
+async def _input_data(request: Request, source: _Source, from_file: bool, upload: UploadFile | None) -> dict[str, Any]:
+    """The bundled example, or the uploaded file's content (its temporary copy removed)."""
+    if not from_file:
+        return source.example()
+    if upload is None or not upload.filename:
+        raise InvalidInput(source.missing)
+    path = await source.save(upload, limit_mb=context(request).settings.max_upload_mb)
+    try:
+        return source.read(path)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+async def _create_plan(
+    request: Request,
+    session: Session,
+    who: Principal,
+    data: Awaitable[dict[str, Any]],
+    create: Callable[[dict[str, Any]], str],
+):
+    """Create a plan from its input (`create` returns the plan's page), then wake the worker that computes it."""
+    try:
+        page = create(await data)
+    except RadhusError as exc:
+        session.rollback()
+        return _index(request, session, who, error=exc.message, status_code=exc.status_code)
+    session.commit()
+    _wake(request)
+    return RedirectResponse(page, status_code=303)
+
+
 def _index(request: Request, session: Session, who: Principal, *, error: str | None = None, status_code: int = 200):
     return render(
         request,
@@ -147,24 +213,13 @@ async def roster_create(
     input_file: Annotated[UploadFile | None, File()] = None,
 ):
     """Create a roster proposal from the bundled example or an uploaded JSON/Excel input (queued job)."""
-    try:
-        if source == "fil":
-            if input_file is None or not input_file.filename:
-                raise InvalidInput("Välj en indatafil (.json eller .xlsx).")
-            path = await _save_input(input_file, limit_mb=context(request).settings.max_upload_mb)
-            try:
-                data = read_roster_input(path).model_dump(mode="json")
-            finally:
-                shutil.rmtree(path.parent, ignore_errors=True)
-        else:
-            data = workflow.example_input()
+
+    def create(data: dict[str, Any]) -> str:
         plan, _ = workflow.create_roster(session, who=who, data=data, time_limit=time_limit)
-    except RadhusError as exc:
-        session.rollback()
-        return _index(request, session, who, error=exc.message, status_code=exc.status_code)
-    session.commit()
-    _wake(request)
-    return RedirectResponse(f"/planering/scheman/{plan.id}", status_code=303)
+        return f"/planering/scheman/{plan.id}"
+
+    data = _input_data(request, ROSTER_SOURCE, source == "fil", input_file)
+    return await _create_plan(request, session, who, data, create)
 
 
 @router.get("/planering/scheman/{plan_id}", include_in_schema=False)
@@ -332,6 +387,147 @@ def roster_export(session: DbSession, who: Caller, plan_id: int, fmt: str, perso
     return _attachment(workflow.export(session, who=who, plan_id=plan_id, fmt=fmt, employee=personal or None))
 
 
+# --- pages: the planning basis of a roster ----------------------------------------------------------------------
+
+
+def _basis_page(
+    request: Request,
+    plan: RosterPlan,
+    *,
+    edit: dict[str, int | None] | None = None,
+    sent: tuple[str, basis.Form] | None = None,
+    error: str | None = None,
+    message: str = "",
+    status_code: int = 200,
+):
+    """Render the planning basis: the input in Swedish, with forms when the plan can still be changed."""
+    inp = workflow.roster_input(plan)
+    edit = edit or {}
+    fill = {
+        part: basis.form_values(
+            inp, part=part, index=edit.get(part), sent=sent[1] if sent and sent[0] == part else None
+        )
+        for part in basis.PARTS
+    }
+    rules_sent = sent[1] if sent and sent[0] == "regler" else {}
+    return render(
+        request,
+        "planning/basis.html",
+        status_code=status_code,
+        plan=plan,
+        inp=inp,
+        rules=basis.rule_rows(inp),
+        rules_sent={k: v[0] for k, v in rules_sent.items() if v},
+        matrix=basis.demand_matrix(inp),
+        weekdays=basis.WEEKDAYS,
+        weekdays_text=basis.weekdays_text,
+        days=[
+            {"index": d, "label": f"{WEEKDAYS[inp.date_of(d).weekday()]} {inp.day_label(d)}"} for d in range(inp.days)
+        ],
+        competences=basis.competences(inp),
+        editable=basis.is_editable(plan),
+        locked_reason=basis.LOCKED.get(plan.status, ""),
+        status_label=STATUS_LABELS.get(plan.status, plan.status),
+        edit=edit,
+        fill=fill,
+        error=error,
+        message=message,
+    )
+
+
+def _basis_page_after_error(
+    request: Request, session: Session, who: Principal, plan_id: int, exc: RadhusError, **shown: Any
+):
+    """Roll back what failed and show the planning basis again with the Swedish error (nothing typed is lost)."""
+    session.rollback()
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    return _basis_page(request, plan, error=exc.message, status_code=exc.status_code, **shown)
+
+
+async def _form(request: Request) -> tuple[basis.Form, int | None]:
+    """The submitted fields (without the CSRF token) and the row being edited or removed (None: a new row)."""
+    form = await request.form()
+    fields = {k: [str(v) for v in form.getlist(k)] for k in form if k not in ("csrf_token", "index")}
+    raw = str(form.get("index") or "").strip()
+    try:
+        return fields, int(raw) if raw else None
+    except ValueError:
+        raise InvalidInput("Raden finns inte längre i underlaget. Ladda om sidan.") from None
+
+
+@router.get("/planering/scheman/{plan_id}/underlag", include_in_schema=False)
+def basis_page(
+    request: Request,
+    session: DbSession,
+    who: Planner,
+    plan_id: int,
+    personal: int | None = None,
+    franvaro: int | None = None,
+    onskemal: int | None = None,
+    behov: int | None = None,
+    meddelande: str = "",
+):
+    """The planning basis of a roster: rules, staff, shift types, demand, absences, wishes, pins, care recipients."""
+    plan = workflow.get_roster(session, who=who, plan_id=plan_id)
+    workflow.personal_data_read(session, who=who, plan=plan, via="underlag")
+    edit = {"personal": personal, "franvaro": franvaro, "onskemal": onskemal, "behov": behov}
+    return _basis_page(request, plan, edit=edit, message=meddelande)
+
+
+@router.post("/planering/scheman/{plan_id}/underlag/{part}", include_in_schema=False)
+async def basis_save(request: Request, session: DbSession, who: Planner, plan_id: int, part: str):
+    """Save the rules, or add or change an employee, absence, wish or demand line (validated; audited)."""
+    form: basis.Form = {}
+    index = None
+    try:
+        form, index = await _form(request)
+        if part == "regler":
+            basis.change_rules(session, who=who, plan_id=plan_id, form=form)
+        else:
+            basis.save_item(session, who=who, plan_id=plan_id, part=part, index=index, form=form)
+    except RadhusError as exc:
+        edit = {part: index} if part in basis.PARTS else {}
+        return _basis_page_after_error(request, session, who, plan_id, exc, edit=edit, sent=(part, form))
+    return RedirectResponse(f"/planering/scheman/{plan_id}/underlag?meddelande=sparat#{part}", status_code=303)
+
+
+@router.post("/planering/scheman/{plan_id}/underlag/{part}/ta-bort", include_in_schema=False)
+async def basis_remove(request: Request, session: DbSession, who: Planner, plan_id: int, part: str):
+    """Remove an employee, absence, wish or demand line (audited)."""
+    try:
+        _, index = await _form(request)
+        if index is None:
+            raise InvalidInput("Ange vilken rad som ska tas bort.")
+        basis.remove_item(session, who=who, plan_id=plan_id, part=part, index=index)
+    except RadhusError as exc:
+        return _basis_page_after_error(request, session, who, plan_id, exc)
+    return RedirectResponse(f"/planering/scheman/{plan_id}/underlag?meddelande=sparat#{part}", status_code=303)
+
+
+@router.post("/planering/scheman/{plan_id}/berakna", include_in_schema=False)
+def roster_recompute(request: Request, session: DbSession, who: Planner, plan_id: int):
+    """Compute a new proposal from the plan's current basis (queued solver job)."""
+    try:
+        basis.recompute(session, who=who, plan_id=plan_id)
+    except RadhusError as exc:
+        return _basis_page_after_error(request, session, who, plan_id, exc)
+    session.commit()
+    _wake(request)
+    return RedirectResponse(f"/planering/scheman/{plan_id}", status_code=303)
+
+
+@router.post("/planering/scheman/{plan_id}/kopiera", include_in_schema=False)
+def roster_copy(
+    request: Request, session: DbSession, who: Planner, plan_id: int, start_date: Annotated[str, Form()] = ""
+):
+    """Start a new roster plan for another period from this plan's basis (no file needed)."""
+    try:
+        plan = basis.copy_roster(session, who=who, plan_id=plan_id, start_date=start_date)
+    except RadhusError as exc:
+        return _basis_page_after_error(request, session, who, plan_id, exc)
+    return RedirectResponse(f"/planering/scheman/{plan.id}/underlag?meddelande=kopierat", status_code=303)
+
+
 # --- pages: home-care routes ----------------------------------------------------------------------------------
 
 
@@ -345,26 +541,13 @@ async def routes_create(
     request_file: Annotated[UploadFile | None, File()] = None,
 ):
     """Create a home-care day plan from the bundled example or an uploaded JSON request (queued job)."""
-    try:
-        if source == "fil":
-            if request_file is None or not request_file.filename:
-                raise InvalidInput("Välj en JSON-fil med dagens besök och personal.")
-            path = await save_upload(request_file, limit_mb=context(request).settings.max_upload_mb, name="dag.json")
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise InvalidInput("Filen är inte giltig JSON.") from exc
-            finally:
-                shutil.rmtree(path.parent, ignore_errors=True)
-        else:
-            data = workflow.example_homecare()
+
+    def create(data: dict[str, Any]) -> str:
         plan, _ = workflow.create_route_plan(session, who=who, request=data, time_limit=time_limit)
-    except RadhusError as exc:
-        session.rollback()
-        return _index(request, session, who, error=exc.message, status_code=exc.status_code)
-    session.commit()
-    _wake(request)
-    return RedirectResponse(f"/planering/rutter/{plan.id}", status_code=303)
+        return f"/planering/rutter/{plan.id}"
+
+    data = _input_data(request, ROUTES_SOURCE, source == "fil", request_file)
+    return await _create_plan(request, session, who, data, create)
 
 
 def _route_view(plan: RoutePlan, who: Principal) -> dict[str, Any]:

@@ -11,8 +11,10 @@ from radhus.core.db import Base, OrgScoped, Timestamps, UTCDateTime, utcnow
 
 
 class PlanStatus(StrEnum):
-    """Where a plan is: queued for solving, solved as a draft, infeasible/failed, approved or published."""
+    """Where a plan is: queued for solving, solved as a draft, infeasible/failed, approved or published; a roster
+    whose input was changed (or copied) in the browser is not computed until the planner asks for a proposal."""
 
+    NOT_COMPUTED = "ej_beraknad"
     QUEUED = "i_ko"
     DRAFT = "utkast"
     INFEASIBLE = "olosbart"
@@ -26,6 +28,7 @@ class PlanStatus(StrEnum):
 
 
 STATUS_LABELS = {
+    "ej_beraknad": "ej beräknat",
     "i_ko": "beräknas",
     "utkast": "förslag",
     "olosbart": "reglerna går inte ihop",

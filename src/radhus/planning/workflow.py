@@ -126,7 +126,15 @@ def create_roster(
 ) -> tuple[RosterPlan, jobs.Job]:
     """Validate the input, store a roster plan and queue the solver job."""
     require_planner(who)
-    inp = load_roster_input(data)
+    plan = new_roster(session, who=who, inp=load_roster_input(data), time_limit=time_limit)
+    return plan, queue_solve(session, who=who, plan=plan, workers=workers)
+
+
+def new_roster(
+    session: Session, *, who: Principal, inp: RosterInput, time_limit: float, proposal: dict[str, Any] | None = None
+) -> RosterPlan:
+    """Store a roster plan of the caller's organisation for a validated input: a draft when a proposal is given,
+    otherwise not yet computed."""
     plan = RosterPlan(
         org_id=who.org_id,
         unit=inp.unit,
@@ -134,21 +142,40 @@ def create_roster(
         weeks=inp.weeks,
         time_limit=_check_limit(time_limit),
         input=inp.model_dump(mode="json"),
-        status=PlanStatus.QUEUED.value,
+        proposal=proposal,
+        status=(PlanStatus.NOT_COMPUTED if proposal is None else PlanStatus.DRAFT).value,
         created_by_name=who.display_name or who.username,
     )
     session.add(plan)
     session.flush()
-    job = jobs.enqueue(
+    return plan
+
+
+def _queue(
+    session: Session, who: Principal, plan: RosterPlan | RoutePlan, kind: str, title: str, payload: dict
+) -> jobs.Job:
+    """Mark the plan as being computed and queue its job (run once, on behalf of the caller)."""
+    plan.status = PlanStatus.QUEUED.value
+    return jobs.enqueue(
         session,
         org_id=who.org_id,
-        kind="planning.roster",
-        title=f"Schemaförslag för {inp.unit}",
-        payload={"plan_id": plan.id, "workers": workers, "user_id": who.user_id, "username": who.username},
+        kind=kind,
+        title=title,
+        payload={**payload, "user_id": who.user_id},
         user_id=who.user_id,
         max_attempts=1,
     )
-    return plan, job
+
+
+def queue_solve(session: Session, *, who: Principal, plan: RosterPlan, workers: int = 2) -> jobs.Job:
+    """Queue the solver job that computes a proposal from the plan's stored input."""
+    payload = {"plan_id": plan.id, "workers": workers, "username": who.username}
+    return _queue(session, who, plan, "planning.roster", f"Schemaförslag för {plan.unit}", payload)
+
+
+def audit_roster_change(session: Session, *, who: Principal, plan: RosterPlan, step: str, detail: dict) -> None:
+    """Audit a planner's change of a roster plan (`planning.roster.<step>`), like a changed cell."""
+    _audit_plan(session, who, plan, kind=AuditKind.ADMIN_CHANGE, step=step, detail=detail)
 
 
 def list_rosters(session: Session, *, who: Principal) -> list[RosterPlan]:
@@ -182,6 +209,8 @@ def shown_roster(plan: RosterPlan, who: Principal) -> dict[str, list[str]] | Non
 
 def _working_roster(plan: RosterPlan) -> dict[str, list[str]]:
     roster = (plan.proposal or {}).get("roster")
+    if plan.status == PlanStatus.NOT_COMPUTED.value:
+        raise Conflict("Planeringsunderlaget har ändrats – beräkna ett nytt förslag först.")
     if not roster:
         raise Conflict("Schemat har inget förslag ännu – vänta tills beräkningen är klar.")
     return {k: list(v) for k, v in roster.items()}
@@ -286,7 +315,7 @@ def request_replan(
     if not plan.published_roster:
         raise Conflict("Bara ett publicerat schema kan planeras om.")
     inp = roster_input(plan)
-    payload: dict[str, Any] = {"plan_id": plan.id, "workers": workers, "user_id": who.user_id}
+    payload: dict[str, Any] = {"plan_id": plan.id, "workers": workers}
     if employee:
         inp.employee(employee)
         if first_day is None or not 0 <= first_day < inp.days:
@@ -303,16 +332,7 @@ def request_replan(
             payload["from_day"] = from_day
     if "absence" not in payload and "demand" not in payload:
         raise InvalidInput("Ange sjukfrånvaro eller ett ändrat bemanningsbehov att planera om efter.")
-    plan.status = PlanStatus.QUEUED.value
-    return jobs.enqueue(
-        session,
-        org_id=who.org_id,
-        kind="planning.roster_replan",
-        title=f"Omplanering av schemat för {plan.unit}",
-        payload=payload,
-        user_id=who.user_id,
-        max_attempts=1,
-    )
+    return _queue(session, who, plan, "planning.roster_replan", f"Omplanering av schemat för {plan.unit}", payload)
 
 
 def demand_changed_on(
@@ -436,21 +456,12 @@ def create_route_plan(
         date=day,
         time_limit=_check_limit(time_limit),
         request=request,
-        status=PlanStatus.QUEUED.value,
         created_by_name=who.display_name or who.username,
     )
     session.add(plan)
     session.flush()
-    job = jobs.enqueue(
-        session,
-        org_id=who.org_id,
-        kind="planning.routes",
-        title=f"Ruttförslag för {plan.unit or 'hemtjänsten'} {day.isoformat()}",
-        payload={"route_id": plan.id, "user_id": who.user_id},
-        user_id=who.user_id,
-        max_attempts=1,
-    )
-    return plan, job
+    title = f"Ruttförslag för {plan.unit or 'hemtjänsten'} {day.isoformat()}"
+    return plan, _queue(session, who, plan, "planning.routes", title, {"route_id": plan.id})
 
 
 def list_route_plans(session: Session, *, who: Principal) -> list[RoutePlan]:
@@ -546,15 +557,9 @@ def request_route_replan(session: Session, *, who: Principal, route_id: int, eve
             raise InvalidInput(f"Det finns redan ett besök med id {visit['id']}.")
     else:
         raise InvalidInput("Okänd händelse – välj personal sjuk eller nytt besök.")
-    plan.status = PlanStatus.QUEUED.value
-    return jobs.enqueue(
-        session,
-        org_id=who.org_id,
-        kind="planning.routes_replan",
-        title=f"Omplanering av rutter {plan.date.isoformat()}",
-        payload={"route_id": plan.id, "event": event, "user_id": who.user_id},
-        user_id=who.user_id,
-        max_attempts=1,
+    payload = {"route_id": plan.id, "event": event}
+    return _queue(
+        session, who, plan, "planning.routes_replan", f"Omplanering av rutter {plan.date.isoformat()}", payload
     )
 
 
@@ -563,19 +568,7 @@ def store_solved_roster(
 ) -> RosterPlan:
     """Store a proposal solved outside the job queue (the CLI's `--org`) as a draft, audited as an AI output."""
     require_planner(who)
-    plan = RosterPlan(
-        org_id=who.org_id,
-        unit=inp.unit,
-        period_start=inp.start_date,
-        weeks=inp.weeks,
-        time_limit=_check_limit(time_limit),
-        input=inp.model_dump(mode="json"),
-        proposal=proposal,
-        status=PlanStatus.DRAFT.value,
-        created_by_name=who.display_name or who.username,
-    )
-    session.add(plan)
-    session.flush()
+    plan = new_roster(session, who=who, inp=inp, time_limit=time_limit, proposal=proposal)
     ai_output(
         session,
         org_id=who.org_id,
