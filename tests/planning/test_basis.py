@@ -251,3 +251,23 @@ def test_copy_and_recompute_over_http(client, two_orgs, session_factory):  # typ
         assert job.payload["plan_id"] == copy_id
     again = client.post(f"/planering/scheman/{copy_id}/berakna", data={"csrf_token": csrf})
     assert again.status_code == 409 and "beräknas just nu" in again.text  # no second job while computing
+
+
+def test_rows_are_removed_from_the_page(client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    plan_id = _plan(session_factory)
+    csrf = login(client, "redaktor@alfakommun")
+    page = client.get(f"/planering/scheman/{plan_id}/underlag").text
+    action = f'action="/planering/scheman/{plan_id}/underlag/personal/ta-bort"'
+    assert page.count(action) == 3 and f'value="{csrf}"' in page  # one remove button per person, with the token
+    removed = client.post(
+        f"/planering/scheman/{plan_id}/underlag/personal/ta-bort",
+        data={"csrf_token": csrf, "index": "1"},
+        follow_redirects=False,
+    )
+    assert removed.status_code == 303
+    page = client.get(f"/planering/scheman/{plan_id}/underlag").text
+    assert page.count(action) == 2 and "Bo" not in page.split('id="personaltabell"')[1].split("</table>")[0]
+    gone = client.post(
+        f"/planering/scheman/{plan_id}/underlag/personal/ta-bort", data={"csrf_token": csrf, "index": "7"}
+    )
+    assert gone.status_code == 422 and "Raden finns inte längre" in gone.text
