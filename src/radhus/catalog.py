@@ -105,3 +105,8 @@ def nav_sections() -> list[dict]:
     """Menu entries: each domain's NAV list first, then the core ones."""
     sections = [item for module in installed(ROUTER_MODULES) for item in getattr(module, "NAV", [])]
     return sections + CORE_NAV
+
+
+def ui_strings() -> set[str]:
+    """Swedish interface strings that domains produce in code (`UI_STRINGS` of a router module)."""
+    return {text for module in installed(ROUTER_MODULES) for text in getattr(module, "UI_STRINGS", [])}

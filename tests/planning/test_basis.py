@@ -217,6 +217,15 @@ def test_basis_page_over_http(client, two_orgs, session_factory):  # type: ignor
     assert client.get(f"/planering/scheman/{plan_id}/underlag").status_code == 403
 
 
+def test_basis_page_in_english_translates_the_rules_and_weekdays(client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
+    plan_id = _plan(session_factory)
+    login(client, "redaktor@alfakommun")
+    client.get("/sprak/en")
+    page = client.get(f"/planering/scheman/{plan_id}/underlag").text
+    assert "Daily rest" in page and "Weekly rest per seven-day period" in page and "hours" in page
+    assert ">Monday</label>" in page and "Dygnsvila" not in page and ">måndag<" not in page
+
+
 def test_another_organisations_planner_gets_404_over_http(client, two_orgs, session_factory):  # type: ignore[no-untyped-def]
     plan_id = _plan(session_factory)
     csrf = login(client, "redaktor@betakommun")

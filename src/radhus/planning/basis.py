@@ -53,11 +53,20 @@ class RuleRow:
         return self.value != self.default
 
 
+def _extra(field: Any) -> dict:
+    return field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+
+
+def rule_texts() -> set[str]:
+    """The Swedish labels and units of the rule settings (shown through gettext: for the interface catalog)."""
+    return {text for f in Rules.model_fields.values() for text in (f.title, str(_extra(f).get("unit", ""))) if text}
+
+
 def rule_rows(inp: RosterInput) -> list[RuleRow]:
     """The unit's rule settings, described by the metadata of `Rules`' fields."""
     rows = []
     for key, field in Rules.model_fields.items():
-        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        extra = _extra(field)
         rows.append(
             RuleRow(
                 key=key,
@@ -72,11 +81,11 @@ def rule_rows(inp: RosterInput) -> list[RuleRow]:
     return rows
 
 
-def weekdays_text(weekdays: list[int] | None) -> str:
-    """ "alla dagar" or the weekdays' names."""
+def weekday_names(weekdays: list[int] | None) -> list[str]:
+    """["alla dagar"] or the weekdays' names (each translated on the page)."""
     if weekdays is None or sorted(weekdays) == list(range(7)):
-        return "alla dagar"
-    return ", ".join(WEEKDAYS[d] for d in sorted(weekdays))
+        return ["alla dagar"]
+    return [WEEKDAYS[d] for d in sorted(weekdays)]
 
 
 def demand_matrix(inp: RosterInput) -> list[dict[str, Any]]:

@@ -39,6 +39,8 @@ NAV = [
     }
 ]
 WEEKDAYS = ["mån", "tis", "ons", "tor", "fre", "lör", "sön"]
+# Swedish strings the pages show through gettext that come from code rather than templates (for the catalog).
+UI_STRINGS = [*WEEKDAYS, *basis.WEEKDAYS, "alla dagar", *STATUS_LABELS.values(), *sorted(basis.rule_texts())]
 
 
 def _wake(request: Request) -> None:
@@ -420,7 +422,7 @@ def _basis_page(
         rules_sent={k: v[0] for k, v in rules_sent.items() if v},
         matrix=basis.demand_matrix(inp),
         weekdays=basis.WEEKDAYS,
-        weekdays_text=basis.weekdays_text,
+        weekday_names=basis.weekday_names,
         days=[
             {"index": d, "label": f"{WEEKDAYS[inp.date_of(d).weekday()]} {inp.day_label(d)}"} for d in range(inp.days)
         ],

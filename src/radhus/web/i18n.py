@@ -47,10 +47,11 @@ def pick_language(*, query: str | None, cookie: str | None, accept: str | None, 
 
 
 def interface_messages() -> set[str]:
-    """Every Swedish UI string: those marked in templates plus the menu labels (for the catalog and its test)."""
+    """Every Swedish UI string: those marked in templates, the menu labels and the domains' `UI_STRINGS` (for the
+    catalog and its test)."""
     from babel.messages.extract import extract_from_dir
 
-    from radhus.catalog import nav_sections
+    from radhus.catalog import nav_sections, ui_strings
 
     root = Path(__file__).resolve().parents[1]
     pattern = "**/templates/**.html"
@@ -62,4 +63,4 @@ def interface_messages() -> set[str]:
     }
     for section in nav_sections():
         found |= {section["label"]} | ({section["description"]} if section.get("description") else set())
-    return found
+    return found | ui_strings()
