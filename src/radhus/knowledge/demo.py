@@ -1,5 +1,8 @@
 """Demo content for `radhus serve --demo`: Exempelkommun's own (fictitious) routines in three collections and
-three assistants over them. Passages are indexed lexically at once; vectors come from a queued background job."""
+three assistants over them. Passages are indexed lexically at once; vectors come from a queued background job.
+
+A demo document written as `<name>.pdf.md` is typeset as a PDF when installed (a page break at each
+`<!-- sida -->`), so the demo also shows PDF citations opening on their page."""
 
 from pathlib import Path
 from typing import Any
@@ -16,7 +19,11 @@ from radhus.knowledge.tables import Assistant, Document
 DEMO_DIR = Path(__file__).parent / "demo_docs"
 DEMO_COLLECTIONS = {
     "forskola": ("intern", "Rutiner för förskolan.", ["vikarierutin-forskola.md"]),
-    "hemtjanst": ("intern", "Rutiner för hemtjänsten.", ["hemtjanst-nyckelhantering.md"]),
+    "hemtjanst": (
+        "intern",
+        "Rutiner för hemtjänsten.",
+        ["hemtjanst-nyckelhantering.md", "riktlinje-trygghetslarm.pdf"],
+    ),
     "ifo": ("intern", "Handläggning inom individ- och familjeomsorgen.", ["ekonomiskt-bistand-handlaggning.md"]),
 }
 DEMO_ASSISTANTS = [
@@ -51,7 +58,7 @@ def install_demo(session: Session, *, org_id: int, ctx: Any) -> None:
             if exists is not None and exists.status == "indexed":
                 continue
             document = platform.add_local_file(session, who, settings=ctx.settings, collection=collection,
-                                               path=DEMO_DIR / file_name)  # fmt: skip
+                                               path=_demo_file(file_name, ctx.settings.data_dir))  # fmt: skip
             platform.index_stored_document(store=store, document=document, collection=collection,
                                            max_bytes=ctx.settings.max_upload_mb * 1024 * 1024)  # fmt: skip
             added += 1
@@ -64,3 +71,38 @@ def install_demo(session: Session, *, org_id: int, ctx: Any) -> None:
     if added and store.embedder is not None:
         jobs.enqueue(session, org_id=org_id, kind=knowledge_jobs.EMBED, title="Beräkna vektorer för demodokumenten",
                      payload={})  # fmt: skip
+
+
+def _demo_file(name: str, data_dir: Path) -> Path:
+    """The shipped demo document, or for a PDF one typeset from its Markdown source into the data directory."""
+    if not name.endswith(".pdf"):
+        return DEMO_DIR / name
+    target = Path(data_dir) / "demo" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(markdown_pdf((DEMO_DIR / f"{name}.md").read_text(encoding="utf-8")))
+    return target
+
+
+def markdown_pdf(text: str) -> bytes:
+    """A plain A4 PDF of simple Markdown: # and ## headings, paragraphs, and `<!-- sida -->` page breaks."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+    styles = getSampleStyleSheet()
+    story: list = []
+    for block in text.split("\n\n"):
+        block = block.strip()
+        if block == "<!-- sida -->":
+            story.append(PageBreak())
+        elif block.startswith("## "):
+            story.append(Paragraph(block[3:], styles["Heading2"]))
+        elif block.startswith("# "):
+            story.append(Paragraph(block[2:], styles["Title"]))
+        elif block:
+            story += [Paragraph(" ".join(block.split()), styles["BodyText"]), Spacer(1, 6)]
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, title=text.splitlines()[0].lstrip("# ")).build(story)
+    return out.getvalue()
