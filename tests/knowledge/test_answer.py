@@ -10,9 +10,11 @@ import pytest
 from radhus.knowledge.answer import (
     ABSTAIN_SV,
     DEFAULT_MIN_SUPPORT,
+    SUPPORT_CREDIT,
     answer_question,
     build_messages,
     dense_support,
+    evidence_suffices,
     extractive_answer,
     grounded_answer,
     rewrite_follow_up,
@@ -311,3 +313,31 @@ def test_builtin_model_with_its_calibrated_threshold_still_abstains_on_unrelated
         assert answer_question(question=question, index=index, collection_ids=["c"]).abstained
     assert not answer_question(question="Var förvaras nycklar till brukarens bostad?", index=index,
                                collection_ids=["c"]).abstained  # fmt: skip
+
+
+def test_with_a_threshold_lexical_support_lowers_the_similarity_needed_but_does_not_replace_it():
+    """Evidence adds up: some shared words and a passage close in meaning answer; shared words far in meaning do not."""
+    threshold = 0.89
+    assert not evidence_suffices(0.0, threshold - 0.01, min_similarity=threshold)  # no shared word: full threshold
+    assert evidence_suffices(1 / 3, threshold - 0.02, min_similarity=threshold)  # one of three words: a little less
+    assert evidence_suffices(0.5, threshold - 0.04, min_similarity=threshold)
+    assert not evidence_suffices(0.5, threshold - 0.09, min_similarity=threshold)  # one of two words, far in meaning
+    assert evidence_suffices(1.0, 0.1, min_similarity=threshold)  # every term of the question in one passage
+    # Without a threshold, or without vectors yet, lexical support alone decides as before.
+    assert evidence_suffices(DEFAULT_MIN_SUPPORT, 0.1, min_similarity=None)
+    assert evidence_suffices(DEFAULT_MIN_SUPPORT, None, min_similarity=threshold)
+    assert not evidence_suffices(DEFAULT_MIN_SUPPORT - 0.01, None, min_similarity=threshold)
+
+
+def test_a_shared_word_alone_does_not_answer_a_question_the_embedder_finds_unrelated():
+    index = _dense_index(ConceptEmbedder())
+    question = "Var parkerar elever?"  # "parkerar" occurs in the passage on parking; pupils appear nowhere
+    hits = index.search(question, ["c"], 5)
+    assert DEFAULT_MIN_SUPPORT <= support(question, hits) < 1.0  # enough for the lexical-only rule ...
+    assert not should_abstain(question, hits, min_similarity=None)
+    assert should_abstain(question, hits, min_similarity=0.8)  # ... but not with the embedder's threshold
+    assert answer_question(question=question, index=index, collection_ids=["c"]).abstained
+    complete = "Hur beräknas avgift enligt maxtaxan?"  # every term in the passage on fees, which says more
+    hits = index.search(complete, ["c"], 5)
+    assert dense_support(hits) < 0.8 - SUPPORT_CREDIT
+    assert not answer_question(question=complete, index=index, collection_ids=["c"]).abstained

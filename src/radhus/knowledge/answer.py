@@ -19,6 +19,11 @@ ChatFn = Callable[[list[dict]], str]
 # support abstains. Calibrated on the kommun-ai dev set and checked across corpora (bench/knowledge_eval.py
 # --abstention): 0.42-0.50 give the same kommun-ai decisions and rates within 2 points on the other checks.
 DEFAULT_MIN_SUPPORT = 0.42
+# With a calibrated dense threshold, each unit of lexical support lowers the dense similarity a top passage needs by
+# this much: word overlap and closeness in meaning add up, and partial overlap alone (one of two terms) no longer
+# answers a question the embedder finds far from every passage. In the built-in model's cosine units; chosen with
+# its threshold on the kommun-ai, SweFAQ and SweQuAD-MC checks together (bench/knowledge_eval.py --abstention).
+SUPPORT_CREDIT = 0.1
 MAX_SENTENCES = 3
 
 _FOLLOW_UP_MARKERS = {
@@ -95,22 +100,42 @@ def should_abstain(
 ) -> bool:
     """True when retrieval gives too little evidence for an answer.
 
-    Evidence is lexical support (the question's terms found in a top passage) or, when the embedder has a
-    calibrated threshold (`min_similarity`), a top passage whose dense similarity to the question reaches it:
-    a paraphrase shares few words with its answer. Without a threshold only lexical support counts, so an
-    embedder whose similarity scale is unknown can never make every question look answered.
+    Without a calibrated dense threshold (`min_similarity`), or without vectors, only lexical support counts (the
+    question's terms found in a top passage, at least `min_support`), so an embedder whose similarity scale is
+    unknown can never make every question look answered. With one, the evidence is combined: a top passage must
+    reach the threshold less `SUPPORT_CREDIT` per unit of lexical support (a paraphrase sharing few words with its
+    answer needs to be close in meaning; a passage sharing some words needs less), and a passage holding every term
+    of the question always suffices.
     """
     if not hits:
         return True
-    if has_dense_evidence(hits, min_similarity):
-        return False
-    return support(question, hits) < min_support
+    lexical = support(question, hits)
+    return not evidence_suffices(lexical, dense_support(hits), min_support=min_support, min_similarity=min_similarity)
 
 
-def has_dense_evidence(hits: Sequence[Hit], min_similarity: float | None) -> bool:
-    """Whether a top passage is at least `min_similarity` similar to the question (never without a threshold)."""
+def evidence_suffices(
+    lexical: float,
+    dense: float | None,
+    *,
+    min_support: float = DEFAULT_MIN_SUPPORT,
+    min_similarity: float | None = None,
+) -> bool:
+    """The decision of `should_abstain` (negated) from a question's lexical support and best dense similarity.
+
+    Passages without vectors yet (`dense` None) are judged by lexical support alone, as without a threshold.
+    """
+    if min_similarity is None or dense is None:
+        return lexical >= min_support
+    return lexical >= 1.0 or dense >= min_similarity - SUPPORT_CREDIT * lexical
+
+
+def has_dense_evidence(hits: Sequence[Hit], min_similarity: float | None, *, lexical_support: float = 0.0) -> bool:
+    """Whether a top passage is similar enough to the question: at least `min_similarity` less `SUPPORT_CREDIT` per
+    unit of `lexical_support` (never without a threshold)."""
     best = dense_support(hits)
-    return min_similarity is not None and best is not None and best >= min_similarity
+    if min_similarity is None or best is None:
+        return False
+    return best >= min_similarity - SUPPORT_CREDIT * lexical_support
 
 
 def extractive_answer(
@@ -230,14 +255,16 @@ def answer_question(
     hits = index.search(standalone, collection_ids, top_k, reranker=reranker)
     if min_similarity is None:
         min_similarity = getattr(index, "answer_similarity", None)
+    lexical = support(standalone, hits)
     if should_abstain(standalone, hits, min_support=min_support, min_similarity=min_similarity):
         result = _abstain(question)
     elif chat is not None:
         result = grounded_answer(question, hits, chat=chat, instructions=instructions)
     else:
-        result = extractive_answer(standalone, hits, dense_evidence=has_dense_evidence(hits, min_similarity))
+        dense_evidence = has_dense_evidence(hits, min_similarity, lexical_support=lexical)
+        result = extractive_answer(standalone, hits, dense_evidence=dense_evidence)
     result.question, result.standalone_question = question, standalone
-    result.confidence = round(support(standalone, hits), 3)
+    result.confidence = round(lexical, 3)
     if audit is not None:
         audit(
             {

