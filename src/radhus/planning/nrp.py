@@ -1,8 +1,10 @@
 """Curtois & Qu nurse-rostering benchmark (instances 1-24): parser, CP-SAT model and large-neighbourhood search.
 
 The solver works in phases, all inside one wall-clock budget:
-1. construction: every employee's own rules are independent of the others, so solving the employees one by one
-   (each against the cover left by the ones before) always yields a feasible roster within seconds;
+1. construction: every hard rule concerns one employee, so a roster is feasible when each row is; a randomised
+   greedy (nrp_construct.RowBuilder) builds each row against the cover left by the ones before in milliseconds, even
+   over a year, and CP-SAT solves only the rows it cannot build; greedy row rebuilding and a CP-SAT descent over
+   single employees then improve it for the rest of the construction budget;
 2. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
    roster for half the time left, which also gives a lower bound and proves optimality on the smallest instances;
    larger ones: a short descent that re-optimises each employee alone against all the others;
@@ -25,6 +27,7 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
+from radhus.planning.nrp_construct import RowBuilder
 
 OFF = -1
 # Models up to FULL_SOLVE_MAX_CELLS (employee x day x shift) cells are solved whole by CP-SAT, warm-started from the
@@ -36,6 +39,7 @@ FULL_SHARE = 0.8  # share of the time after construction for that whole-model so
 # CP-SAT's portfolio (LNS, feasibility jump, core-based search...) needs about eight workers to be complete; the
 # threads share the cores, so this is the right count even on a two-core machine.
 PORTFOLIO_WORKERS = 8
+GREEDY_SHARE = 0.1  # share of the construction budget for greedy row rebuilding; the CP-SAT descent gets the rest
 DESCENT_SHARE = 0.05  # at most this share of the limit for one-employee-at-a-time descent after construction
 LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use 30 % of the time
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
@@ -550,36 +554,48 @@ class _Search:
         return False
 
     def construct(self, budget: float) -> None:
-        """Feasible start: each employee optimised alone against the cover of those already placed."""
+        """Feasible start within about a second, then better rows until `budget` is spent.
+
+        Every hard rule concerns one employee, so a roster is feasible when each row is: the rows come from the
+        greedy builder of nrp_construct (milliseconds each, guided by the cover of the rows before), and a row it
+        cannot build from a CP-SAT feasibility solve, which also proves an employee's rules contradictory. Then the
+        rows are rebuilt greedily against all the others while that helps, and re-optimised one by one by CP-SAT.
+        """
         inst = self.inst
+        stop = time.monotonic() + budget
+        builder = RowBuilder(inst)
         order = list(range(inst.n_staff))
         self.rng.shuffle(order)
-        stop = time.monotonic() + budget
-        for done, e in enumerate(order):
-            share = (stop - time.monotonic()) / (inst.n_staff - done)
-            sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
-            status, roster, _ = sub.solve(
-                time_limit=max(0.05, min(1.0, share)), workers=self.workers, seed=self.rng.randrange(1 << 20)
-            )
-            # No time to optimise: any feasible row will do. One worker often finds none on a year-long row within
-            # seconds where the 8-worker portfolio needs ~0.3 s, so the portfolio searches, until the deadline.
-            retry = 1.0
-            while roster is None and status != cp_model.INFEASIBLE and self.left() > 0.5:
-                plain = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1, objective=False)
-                status, roster, _ = plain.solve(
-                    time_limit=min(retry, self.left() - 0.5), workers=self.workers, seed=self.rng.randrange(1 << 20)
-                )
-                retry *= 2
-            if roster is None:
-                if status == cp_model.INFEASIBLE:
-                    raise InvalidInput(
-                        f"Personal {inst.staff[e].id} kan inte schemaläggas utan att bryta de hårda reglerna "
-                        "(min/max arbetstid, lediga dagar, följdregler)."
-                    )
-                raise InvalidInput("Tidsgränsen räckte inte för att hitta ett första giltigt schema.")
-            self.roster = roster
+        roster, failed = builder.roster(order, self.rng)
+        self.roster = roster
+        for e in failed:
+            self.roster = self._feasible_row(e)
         self.offer(self.roster)
         self.first_time = time.monotonic() - self.started
+        improved = [row[:] for row in self.roster]
+        greedy_stop = min(stop, time.monotonic() + GREEDY_SHARE * max(0.0, stop - time.monotonic()))
+        builder.improve(improved, self.rng, greedy_stop)
+        self.offer(improved)
+        self.descend(max(0.0, stop - time.monotonic()))
+
+    def _feasible_row(self, e: int) -> list[list[int]]:
+        """The roster with employee e's row from a CP-SAT feasibility solve (the portfolio, until the deadline)."""
+        inst = self.inst
+        status, roster, retry = cp_model.UNKNOWN, None, 1.0
+        while roster is None and status != cp_model.INFEASIBLE and self.left() > 0.1:
+            plain = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1, objective=False)
+            status, roster, _ = plain.solve(
+                time_limit=min(retry, self.left() - 0.1), workers=self.workers, seed=self.rng.randrange(1 << 20)
+            )
+            retry *= 2
+        if roster is None:
+            if status == cp_model.INFEASIBLE:
+                raise InvalidInput(
+                    f"Personal {inst.staff[e].id} kan inte schemaläggas utan att bryta de hårda reglerna "
+                    "(min/max arbetstid, lediga dagar, följdregler)."
+                )
+            raise InvalidInput("Tidsgränsen räckte inte för att hitta ett första giltigt schema.")
+        return roster
 
     def descend(self, budget: float) -> None:
         """Re-optimise one employee at a time against all the others until a pass improves nothing."""
@@ -592,7 +608,8 @@ class _Search:
                 if left <= 0.05:
                     return
                 sub = _SubModel(inst, self.roster, [e], 0, inst.horizon - 1)
-                _, roster, _ = sub.solve(time_limit=min(1.0, left), workers=1, seed=self.rng.randrange(1 << 20))
+                workers = self.workers if sub.size > 300 else 1  # a year-long row needs the portfolio
+                _, roster, _ = sub.solve(time_limit=min(1.0, left), workers=workers, seed=self.rng.randrange(1 << 20))
                 if roster is not None:
                     self.offer(roster)
             if self.objective == before:

@@ -1,0 +1,363 @@
+"""Fast feasible rows for the Curtois & Qu nurse-rostering benchmark: a randomised day-by-day construction.
+
+Every hard rule of the benchmark concerns one employee (one shift a day, forbidden successions, per-type maxima,
+total minutes, consecutive-day limits, weekends, fixed days off), so a feasible roster is one feasible row per
+employee. `RowBuilder` builds such a row in a few milliseconds even over a year: it walks the days once, keeps the
+state the rules need (current run of work or days off, minutes, shifts and weekends used) and chooses, each day,
+between a day off and each shift that keeps the row completable:
+- a run of work that started inside the horizon continues until it is long enough, and starts only when the days it
+  must then cover are neither fixed days off nor past the weekend budget;
+- a run of days off lasts its minimum before work starts again;
+- the total minutes are paced towards a target inside [min, max] and work is forced once the days left (at the
+  employee's densest pattern) barely reach the minimum.
+Among the choices left it prefers the shift that fills the most under-covered slot (cover counted over the rows
+built so far), the employee's own requests, and the pace, with a little noise. A row that ends in a dead end is
+rebuilt with a higher minutes target and more noise; after `ATTEMPTS` failures the caller falls back to CP-SAT.
+Every row returned is re-checked by `row_violation` (the rules written out once more, plainly).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from radhus.planning.nrp import NrpInstance
+
+OFF = -1  # same value as radhus.planning.nrp.OFF
+ATTEMPTS = 24  # greedy tries per row before the caller's CP-SAT fallback
+PACE_WEIGHT = 0.5  # bonus for working, in units of the mean under-cover weight, per day behind the minutes pace
+WEEKEND_PACE = 0.3  # penalty for using a weekend ahead of an even spread of the budget, same units
+NOISE = 0.15  # random noise on every score, same units; grows with the attempt number
+MARGIN_DAYS = 1  # days of the longest shift kept above the minimum minutes; grows with the attempt number
+
+
+class RowBuilder:
+    """Builds feasible rows for the employees of one instance, guided by the cover of a partial roster."""
+
+    def __init__(self, inst: NrpInstance):
+        self.inst = inst
+        n_shifts, horizon = inst.n_shifts, inst.horizon
+        self.length = [s.minutes for s in inst.shifts]
+        self.forbid = [[False] * n_shifts for _ in range(n_shifts)]
+        for s, t in inst.forbidden_pairs:
+            self.forbid[s][t] = True
+        self.req = [[0] * n_shifts for _ in range(horizon)]
+        self.under = [[0] * n_shifts for _ in range(horizon)]
+        self.over = [[0] * n_shifts for _ in range(horizon)]
+        for (d, s), c in inst.cover.items():
+            self.req[d][s], self.under[d][s], self.over[d][s] = c.requirement, c.under_weight, c.over_weight
+        weights = [c.under_weight for c in inst.cover.values() if c.under_weight > 0]
+        self.unit = (sum(weights) / len(weights)) if weights else 1.0
+        # weekend index of each day (Saturday and Sunday of week k share index k), -1 on weekdays
+        self.weekend = [d // 7 if d % 7 in (5, 6) else -1 for d in range(horizon)]
+        self.n_weekends = max(1, len({w for w in self.weekend if w >= 0}))
+        self.fill = _fill_share(inst)
+        self._charts: dict[tuple, tuple[_Chart, np.ndarray]] = {}
+        self.dead_end: tuple[int, str, list[int]] | None = None  # where the last failed build stopped, and why
+        self.max_count = [[st.max_shifts.get(s.id, 0) for s in inst.shifts] for st in inst.staff]
+        self.on: list[dict[int, list[tuple[int, int]]]] = [{} for _ in inst.staff]
+        self.off: list[dict[tuple[int, int], int]] = [{} for _ in inst.staff]
+        for r in inst.on_requests:
+            self.on[r.employee].setdefault(r.day, []).append((r.shift, r.weight))
+        for r in inst.off_requests:
+            key = (r.day, r.shift)
+            self.off[r.employee][key] = self.off[r.employee].get(key, 0) + r.weight
+
+    # ------------------------------------------------------------------------------------------------ cover
+
+    def counts(self, roster: list[list[int]], skip: int = -1) -> list[list[int]]:
+        """Staff on each day and shift, leaving out employee `skip`."""
+        counts = [[0] * self.inst.n_shifts for _ in range(self.inst.horizon)]
+        for e, row in enumerate(roster):
+            if e == skip:
+                continue
+            for d, s in enumerate(row):
+                if s != OFF:
+                    counts[d][s] += 1
+        return counts
+
+    def row_cost(self, e: int, row: list[int], counts: list[list[int]]) -> int:
+        """What employee e's row adds to the objective, given the counts of all the other employees."""
+        cost = 0
+        for d, s in enumerate(row):
+            if s != OFF:
+                cost += -self.under[d][s] if counts[d][s] < self.req[d][s] else self.over[d][s]
+        for d, wants in self.on[e].items():
+            cost += sum(w for s, w in wants if row[d] != s)
+        for (d, s), w in self.off[e].items():
+            cost += w if row[d] == s else 0
+        return cost
+
+    # ------------------------------------------------------------------------------------------------ one row
+
+    def build(self, e: int, counts: list[list[int]], rng: random.Random, attempt: int = 0) -> list[int] | None:
+        """One greedy pass over the horizon; a feasible row or None at a dead end (reason in `dead_end`)."""
+        inst, st = self.inst, self.inst.staff[e]
+        horizon, length, forbid = inst.horizon, self.length, self.forbid
+        left = self.max_count[e][:]
+        days_off = inst.days_off[e]
+        allowed = [s for s in range(inst.n_shifts) if left[s] > 0]
+        lo, hi = st.min_minutes, st.max_minutes
+        if not allowed or lo > hi:
+            self.dead_end = (0, "no shift allowed" if allowed else "min > max minutes", [])
+            return [OFF] * horizon if not allowed and lo <= 0 <= hi else None
+        max_len = max(length[s] for s in allowed)
+        avg_len = sum(length[s] for s in allowed) / len(allowed)
+        min_len = min(length[s] for s in allowed)
+        chart, reach = self.chart(e)
+        max_w = st.max_weekends
+        target = lo + min(1.0, self.fill + 0.1 * attempt) * (hi - lo)
+        noise = NOISE * (1 + attempt)
+        margin = MARGIN_DAYS * (1 + attempt) * max_len  # slack kept above the minimum for successions and counts
+        row = [OFF] * horizon
+        state, minutes, used = chart.start, 0, 0
+        requests, unwanted = self.on[e], self.off[e]
+        for d in range(horizon):
+            after = reach[d + 1]
+            off_state = chart.off[state]
+            # (potential minutes at the end, score, choice, next state) of every choice that keeps the row completable
+            options: list[tuple[float, float, int, int]] = []
+            if off_state >= 0 and after[off_state, used] >= 0:
+                potential = minutes + int(after[off_state, used]) * max_len
+                options.append((potential, rng.uniform(-noise, noise), OFF, off_state))
+            work_state = chart.work_at(state, d)
+            counted = used + self._new_weekend(chart, state, d)
+            if d not in days_off and work_state >= 0 and counted <= max_w and after[work_state, counted] >= 0:
+                more = int(after[work_state, counted]) * max_len
+                forced = chart.forced[work_state]
+                behind = (target * (d + 1) / horizon - minutes) / avg_len
+                wants = requests.get(d, ())
+                for s in allowed:
+                    if (
+                        left[s] <= 0
+                        or minutes + length[s] > hi
+                        or (d > 0 and row[d - 1] != OFF and forbid[row[d - 1]][s])
+                    ):
+                        continue
+                    if forced and d + 1 < horizon:  # the run must go on: minutes for it, and a shift to follow s
+                        if minutes + length[s] + forced * min_len > hi or not any(
+                            left[t] - (t == s) > 0 and not forbid[s][t] for t in allowed
+                        ):
+                            continue
+                    gain = self.under[d][s] if counts[d][s] < self.req[d][s] else -self.over[d][s]
+                    gain += sum(w for t, w in wants if t == s) - sum(w for t, w in wants if t != s)
+                    gain -= unwanted.get((d, s), 0)
+                    score = gain / self.unit + PACE_WEIGHT * behind + rng.uniform(-noise, noise)
+                    if counted > used and counted > max_w * (self.weekend[d] + 1) / self.n_weekends:
+                        score -= WEEKEND_PACE  # ahead of the weekend budget's pace: keep weekends for later
+                    options.append((minutes + length[s] + more, score, s, work_state))
+            if not options:
+                self.dead_end = (d, "no choice keeps the rules", row[:d])
+                return None
+            safe = [o for o in options if o[0] >= lo + margin] or [o for o in options if o[0] >= lo]
+            if safe:
+                _, _, choice, state = max(safe, key=lambda o: o[1])
+            else:  # the minimum is out of reach at the densest pattern: work as much as possible
+                _, _, choice, state = max(options, key=lambda o: (o[0], o[1]))
+            if choice != OFF:
+                left[choice] -= 1
+                minutes += length[choice]
+                used = counted
+            row[d] = choice
+        if minutes < lo:
+            self.dead_end = (horizon, f"{minutes} minutes", row)
+            return None
+        return row
+
+    @staticmethod
+    def _new_weekend(chart: _Chart, state: int, d: int) -> int:
+        """1 when working on day d starts a weekend not yet worked (a Saturday, or a Sunday after a free Saturday)."""
+        day = d % 7
+        return int(day == 5 or (day == 6 and not chart.is_work(state)))
+
+    def chart(self, e: int) -> tuple[_Chart, np.ndarray]:
+        """Employee e's run automaton and reach table (shared by employees with the same rules and days off)."""
+        st = self.inst.staff[e]
+        key = (
+            st.max_consecutive,
+            st.min_consecutive,
+            st.min_days_off,
+            st.max_weekends,
+            frozenset(self.inst.days_off[e]),
+        )
+        if key not in self._charts:
+            chart = _Chart(st.max_consecutive, st.min_consecutive, st.min_days_off)
+            workable = [d not in self.inst.days_off[e] for d in range(self.inst.horizon)]
+            self._charts[key] = (chart, chart.reach(workable, max(0, st.max_weekends)))
+        return self._charts[key]
+
+    def row(self, e: int, counts: list[list[int]], rng: random.Random, attempts: int = ATTEMPTS) -> list[int] | None:
+        """A feasible row for employee e, or None when `attempts` greedy tries all fail."""
+        for attempt in range(attempts):
+            row = self.build(e, counts, rng, attempt)
+            if row is not None and row_violation(self.inst, e, row) is None:
+                return row
+        return None
+
+    # ------------------------------------------------------------------------------------------------ roster
+
+    def roster(self, order: list[int], rng: random.Random) -> tuple[list[list[int]], list[int]]:
+        """Rows for every employee in `order`, each against the cover of those before; also the failed ones."""
+        inst = self.inst
+        roster = [[OFF] * inst.horizon for _ in range(inst.n_staff)]
+        counts = [[0] * inst.n_shifts for _ in range(inst.horizon)]
+        failed = []
+        for e in order:
+            row = self.row(e, counts, rng)
+            if row is None:
+                failed.append(e)
+                continue
+            roster[e] = row
+            for d, s in enumerate(row):
+                if s != OFF:
+                    counts[d][s] += 1
+        return roster, failed
+
+    def improve(self, roster: list[list[int]], rng: random.Random, deadline: float, tries: int = 3) -> int:
+        """Rebuild rows greedily against all the others while that lowers the objective; returns rows replaced."""
+        inst = self.inst
+        counts = self.counts(roster)
+        replaced = 0
+        while time.monotonic() < deadline:
+            gained = 0
+            for e in rng.sample(range(inst.n_staff), inst.n_staff):
+                if time.monotonic() >= deadline:
+                    break
+                own = roster[e]
+                for d, s in enumerate(own):
+                    if s != OFF:
+                        counts[d][s] -= 1
+                best, best_cost = own, self.row_cost(e, own, counts)
+                for _ in range(tries):
+                    row = self.build(e, counts, rng, rng.randrange(3))
+                    if row is None or row_violation(inst, e, row) is not None:
+                        continue
+                    cost = self.row_cost(e, row, counts)
+                    if cost < best_cost:
+                        best, best_cost = row, cost
+                if best is not own:
+                    roster[e] = best
+                    gained += 1
+                for d, s in enumerate(roster[e]):
+                    if s != OFF:
+                        counts[d][s] += 1
+            replaced += gained
+            if not gained:
+                break
+        return replaced
+
+
+def _fill_share(inst: NrpInstance) -> float:
+    """Where in the staff's [min, max] minutes the required cover lies (0 = at the minima, 1 = at the maxima)."""
+    demand = sum(c.requirement * inst.shifts[s].minutes for (_, s), c in inst.cover.items())
+    lo = sum(st.min_minutes for st in inst.staff)
+    hi = sum(st.max_minutes for st in inst.staff)
+    return 0.5 if hi <= lo else max(0.0, min(1.0, (demand - lo) / (hi - lo)))
+
+
+def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
+    """First hard rule employee e's index row breaks (a short English reason), or None when it is feasible."""
+    st, horizon = inst.staff[e], inst.horizon
+    if len(row) != horizon:
+        return "wrong length"
+    forbidden = set(inst.forbidden_pairs)
+    for d, s in enumerate(row):
+        if s == OFF:
+            continue
+        if d in inst.days_off[e]:
+            return f"works fixed day off {d}"
+        if d > 0 and row[d - 1] != OFF and (row[d - 1], s) in forbidden:
+            return f"forbidden succession on day {d}"
+    for s, shift in enumerate(inst.shifts):
+        if row.count(s) > st.max_shifts.get(shift.id, 0):
+            return f"too many {shift.id}"
+    minutes = sum(inst.shifts[s].minutes for s in row if s != OFF)
+    if not st.min_minutes <= minutes <= st.max_minutes:
+        return f"{minutes} minutes"
+    start = 0
+    for d in range(1, horizon + 1):
+        if d < horizon and (row[d] == OFF) == (row[start] == OFF):
+            continue
+        size, working = d - start, row[start] != OFF
+        if working and size > st.max_consecutive:
+            return f"{size} days of work from day {start}"
+        if start > 0 and d < horizon:
+            if working and size < st.min_consecutive:
+                return f"only {size} days of work from day {start}"
+            if not working and size < st.min_days_off:
+                return f"only {size} days off from day {start}"
+        start = d
+    worked = sum(1 for sat in range(5, horizon, 7) if row[sat] != OFF or (sat + 1 < horizon and row[sat + 1] != OFF))
+    if worked > st.max_weekends:
+        return f"{worked} weekends"
+    return None
+
+
+class _Chart:
+    """The run rules of one employee as a small automaton over the states before a day:
+    work run of r days (r = 1..max), the same for a run that started on day 0 (exempt from the minimum),
+    days-off run of r days (capped at the minimum), and the exempt start (the days before the horizon)."""
+
+    def __init__(self, max_consecutive: int, min_consecutive: int, min_days_off: int):
+        mc, mo = max(1, max_consecutive), max(1, min_days_off)
+        self.size = 2 * mc + mo + 1
+        self.start = 2 * mc + mo  # exempt start
+        self.work = [-1] * self.size  # next state after working a day (d > 0)
+        self.off = [-1] * self.size  # next state after a day off
+        for r in range(1, mc + 1):
+            w, we = r - 1, mc + r - 1
+            self.work[w] = r if r < mc else -1  # W r -> W r+1
+            self.work[we] = mc + r if r < mc else -1  # WE r -> WE r+1
+            self.off[w] = 2 * mc if r >= min_consecutive else -1  # W r -> O 1 once the run is long enough
+            self.off[we] = 2 * mc  # an exempt run may stop any time
+        for r in range(1, mo + 1):
+            o = 2 * mc + r - 1
+            self.off[o] = 2 * mc + min(r, mo - 1)  # O r -> O r+1, capped
+            self.work[o] = 0 if r >= min_days_off else -1  # O r -> W 1 once the days off are enough
+        # work days a state still owes: the rest of a run shorter than its minimum
+        self.forced = [max(0, min_consecutive - r) for r in range(1, mc + 1)] + [0] * (mc + mo + 1)
+        self.off[self.start] = self.start
+        self.work[self.start] = 0
+        self.exempt_first = mc  # WE 1: a run that starts on day 0
+        self.work_states = 2 * mc  # W 1..mc and WE 1..mc come first
+
+    def work_at(self, state: int, d: int) -> int:
+        """Next state after working on day d (a run starting on day 0 is exempt)."""
+        if d == 0 and state == self.start:
+            return self.exempt_first
+        return self.work[state]
+
+    def is_work(self, state: int) -> bool:
+        return state < self.work_states
+
+    def reach(self, workable: list[bool], max_weekends: int) -> np.ndarray:
+        """reach[d, state, w]: most working days possible from day d on, given the state before day d and w
+        weekends already worked (-1 where the rules cannot be kept)."""
+        horizon, size, width = len(workable), self.size, max_weekends + 1
+        table = np.full((horizon + 1, size, width), -1, dtype=np.int16)
+        table[horizon] = 0
+        off = np.array(self.off)
+        off_ok = off >= 0
+        work_states = np.array([self.is_work(i) for i in range(size)])
+        for d in range(horizon - 1, -1, -1):
+            nxt = table[d + 1]
+            best = np.where(off_ok[:, None], nxt[np.where(off_ok, off, 0)], -1)
+            if workable[d]:
+                work = np.array([self.work_at(i, d) for i in range(size)])
+                gain = nxt[np.where(work >= 0, work, 0)].astype(np.int32) + 1
+                gain[nxt[np.where(work >= 0, work, 0)] < 0] = -1
+                gain[work < 0] = -1
+                day = d % 7
+                new = (
+                    np.zeros(size, dtype=bool) if day < 5 else (np.ones(size, dtype=bool) if day == 5 else ~work_states)
+                )
+                shifted = np.full((size, width), -1, dtype=np.int32)
+                shifted[~new] = gain[~new]
+                shifted[new, :-1] = gain[new, 1:]  # working starts a weekend: one more of the budget used
+                best = np.maximum(best, shifted)
+            table[d] = best
+        return table

@@ -1,0 +1,84 @@
+"""The greedy NRP row builder: every row it returns keeps the hard rules, checked by the independent checker."""
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from radhus.cli import app
+from radhus.core.errors import InvalidInput
+from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, parse_nrp_text, roster_objective, solve_instance
+from radhus.planning.nrp_check import check_roster
+from radhus.planning.nrp_construct import RowBuilder
+from tests.planning.nrp_tiling import tiled_text
+
+NRP = Path("/work/shared/bench/nrp-curtois")
+pytestmark = pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
+# Employee C of Instance1 must work 13 of 14 days, but may work at most 5 days in a row with 2 days off between.
+IMPOSSIBLE_C = ("C,D=14,4320,3360,5,2,2,1", "C,D=14,6720,6240,5,2,2,1")
+
+
+def _shift_ids(inst: NrpInstance, roster: list[list[int]]) -> dict[str, list[str]]:
+    return {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in row] for e, row in enumerate(roster)}
+
+
+def _built(inst: NrpInstance, seed: int) -> list[list[int]]:
+    rng = random.Random(seed)
+    order = list(range(inst.n_staff))
+    rng.shuffle(order)
+    roster, failed = RowBuilder(inst).roster(order, rng)
+    assert failed == []
+    return roster
+
+
+def _instance(name: str) -> NrpInstance:
+    if "x" in name:  # InstanceNxK: instance N repeated K times along the horizon
+        base, times = name.split("x")
+        return parse_nrp_text(tiled_text((NRP / f"{base}.txt").read_text(encoding="utf-8"), int(times)), name=name)
+    return parse_nrp_file(NRP / f"{name}.txt")
+
+
+@pytest.mark.parametrize("name", ["Instance1", "Instance2", "Instance4", "Instance5", "Instance7", "Instance2x5"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_built_row_passes_the_independent_checker(name, seed):
+    inst = _instance(name)
+    roster = _built(inst, seed)
+    check = check_roster(inst, _shift_ids(inst, roster))
+    assert check.valid, check.violations
+    assert check.objective == roster_objective(inst, roster)
+
+
+@pytest.mark.parametrize("name", ["Instance3", "Instance6"])
+def test_greedy_improvement_keeps_rows_valid_and_never_worsens(name):
+    inst = _instance(name)
+    roster = _built(inst, 7)
+    before = roster_objective(inst, roster)
+    replaced = RowBuilder(inst).improve(roster, random.Random(7), time.monotonic() + 1.0)
+    check = check_roster(inst, _shift_ids(inst, roster))
+    assert check.valid, check.violations
+    assert check.objective == roster_objective(inst, roster)
+    assert check.objective <= before
+    assert replaced == 0 or check.objective < before
+
+
+def test_contradictory_employee_gets_no_greedy_row_and_a_swedish_error():
+    text = (NRP / "Instance1.txt").read_text(encoding="utf-8").replace(*IMPOSSIBLE_C)
+    inst = parse_nrp_text(text, name="omöjlig")
+    c = [s.id for s in inst.staff].index("C")
+    assert RowBuilder(inst).row(c, [[0] * inst.n_shifts for _ in range(inst.horizon)], random.Random(1)) is None
+    with pytest.raises(InvalidInput, match="Personal C kan inte schemaläggas utan att bryta de hårda reglerna"):
+        solve_instance(inst, time_limit=10)
+
+
+def test_cli_reports_a_contradictory_employee_in_swedish(tmp_path):
+    instance = tmp_path / "omojlig.txt"
+    instance.write_text((NRP / "Instance1.txt").read_text(encoding="utf-8").replace(*IMPOSSIBLE_C), encoding="utf-8")
+    out = tmp_path / "o.json"
+    args = ["plan", "nrp", "--instance", str(instance), "--time-limit", "10", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "Personal C kan inte schemaläggas" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
