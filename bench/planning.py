@@ -1,7 +1,9 @@
 """Planning benchmarks. NRP: `python bench/planning.py --nrp [--time-limit 60] [--instances 1-12]`.
 
 `--tile K` repeats each instance K times along the horizon (limits scaled; gap against K x the best known, an
-upper bound of the tiled optimum) to measure long horizons like the held-out instances 13-24.
+upper bound of the tiled optimum) to measure long horizons like the held-out instances 13-24. `--staff-copies M`
+widens it: every employee M times (same rules, days off and requests) and M x the cover; the gap is then against
+K x M x the best known, again an upper bound (the copies can work the original roster M times over).
 Prints per instance: objective, best known, gap, time to first feasible roster, and the mean gap; every roster is
 verified by the independent checker (radhus.planning.nrp_check). `--routes` / `--all` also run the routing
 benchmarks from bench/planning_routes.py when that file exists.
@@ -23,6 +25,24 @@ sys.path.insert(0, str(ROOT))
 from tests.planning.nrp_tiling import tiled_text  # noqa: E402
 
 
+def widened_text(text: str, copies: int) -> str:
+    """Instance text with every employee `copies` times (ids suffixed _2, _3...) and the cover multiplied."""
+    lines = [raw.strip() for raw in text.splitlines()]
+    out, section = [], ""
+    for line in lines:
+        if line.startswith("SECTION_"):
+            section = line
+        if not line or line.startswith(("#", "SECTION_")) or section in ("SECTION_HORIZON", "SECTION_SHIFTS"):
+            out.append(line)
+        elif section == "SECTION_COVER":
+            day, shift, requirement, *weights = line.split(",")
+            out.append(",".join([day, shift, str(int(requirement) * copies), *weights]))
+        else:  # staff, days off and requests start with the employee id
+            eid, rest = line.split(",", 1)
+            out += [f"{eid}{'' if k == 1 else f'_{k}'},{rest}" for k in range(1, copies + 1)]
+    return "\n".join(out) + "\n"
+
+
 def _instances(spec: str) -> list[int]:
     out: list[int] = []
     for part in spec.split(","):
@@ -36,6 +56,14 @@ def _best_known() -> dict[str, int]:
         return {row["instance"]: int(row["ub_2026_page"]) for row in csv.DictReader(fh)}
 
 
+def _scaled_name(n: int, args: argparse.Namespace) -> str:
+    return (
+        f"Instance{n}"
+        + (f"x{args.tile}" if args.tile > 1 else "")
+        + (f"s{args.staff_copies}" if args.staff_copies > 1 else "")
+    )
+
+
 def bench_nrp(args: argparse.Namespace) -> float:
     """Solve the NRP instances and print figures; returns the mean gap in percent."""
     from radhus.planning.nrp import parse_nrp_file, parse_nrp_text, roster_to_json, solve_instance
@@ -44,29 +72,30 @@ def bench_nrp(args: argparse.Namespace) -> float:
     best = _best_known()
     gaps = []
     tiled = f", each instance tiled {args.tile}x along the horizon" if args.tile > 1 else ""
+    tiled += f", staff copied {args.staff_copies}x" if args.staff_copies > 1 else ""
     print(f"NRP, time limit {args.time_limit} s, workers {args.workers}{tiled}")
-    print(f"{'instance':<12}{'objective':>10}{'best':>8}{'gap %':>8}{'first s':>9}{'total s':>9}  valid")
+    print(f"{'instance':<16}{'objective':>10}{'best':>8}{'gap %':>8}{'first s':>9}{'total s':>9}  valid")
     for n in _instances(args.instances):
         path = NRP_DIR / f"Instance{n}.txt"
         if not path.exists():
             print(f"Instance{n}: file missing, skipped")
             continue
         started = time.monotonic()
-        if args.tile > 1:
+        if args.tile > 1 or args.staff_copies > 1:
             text = tiled_text(path.read_text(encoding="utf-8"), args.tile)
-            inst = parse_nrp_text(text, name=f"Instance{n}x{args.tile}")
+            inst = parse_nrp_text(widened_text(text, args.staff_copies), name=_scaled_name(n, args))
         else:
             inst = parse_nrp_file(path)
         result = solve_instance(inst, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
         total = time.monotonic() - started
         check = check_roster(inst, roster_to_json(inst, result)["roster"])
         valid = check.valid and check.objective == result.objective
-        ref = best.get(f"Instance{n}", 0) * args.tile or None  # tiled: k x the best known of one copy
+        ref = best.get(f"Instance{n}", 0) * args.tile * args.staff_copies or None  # k x m x the best known
         gap = 100.0 * (result.objective - ref) / ref if ref else float("nan")
         if ref:
             gaps.append(gap)
         print(
-            f"{inst.name:<12}{result.objective:>10}{ref or '-':>8}{gap:>8.2f}{result.time_to_first:>9.2f}"
+            f"{inst.name:<16}{result.objective:>10}{ref or '-':>8}{gap:>8.2f}{result.time_to_first:>9.2f}"
             f"{total:>9.1f}  {'ok' if valid else 'INVALID ' + '; '.join(check.violations[:2])}",
             flush=True,
         )
@@ -85,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tile", type=int, default=1, help="repeat each NRP instance k times along the horizon")
+    parser.add_argument("--staff-copies", type=int, default=1, help="copy each NRP employee m times, cover m times")
     args, rest = parser.parse_known_args(argv)
     if not (args.nrp or args.routes or args.all):
         parser.error("choose --nrp, --routes or --all")
