@@ -11,6 +11,7 @@ from pathlib import Path
 from radhus.core.errors import InvalidInput
 from radhus.core.text import normalise
 from radhus.knowledge.models import Block, ParsedDocument
+from radhus.knowledge.pdf_layout import layout_blocks, read_page
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 DOCX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
@@ -71,7 +72,8 @@ def _too_large(name: str, size: int, limit: int) -> str:
 
 
 def parse_pdf(data: bytes, filename: str) -> ParsedDocument:
-    """Text layer of a PDF, page by page; encrypted, corrupt or scanned files give a Swedish error."""
+    """Text layer of a PDF, page by page, with headings and paragraphs from its layout (see pdf_layout);
+    encrypted, corrupt or scanned files give a Swedish error."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -79,7 +81,7 @@ def parse_pdf(data: bytes, filename: str) -> ParsedDocument:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _try_empty_password(reader):
             raise DocumentError(f"PDF-filen {filename} är krypterad (lösenordsskyddad) och kan inte läsas.")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [read_page(page) for page in reader.pages]
         title = _pdf_title(reader)
     except DocumentError:
         raise
@@ -87,11 +89,15 @@ def parse_pdf(data: bytes, filename: str) -> ParsedDocument:
         raise DocumentError(f"PDF-filen {filename} är skadad och kan inte läsas.", detail={"error": str(exc)}) from exc
     if not pages:
         raise DocumentError(f"PDF-filen {filename} har inga sidor.")
-    if not any(text.strip() for text in pages):
+    if not any(page.text.strip() for page in pages):
         raise DocumentError(
             f"PDF-filen {filename} saknar textlager (troligen inskannad) och behöver OCR innan den kan läsas in."
         )
-    blocks = [block for number, text in enumerate(pages, start=1) for block in _text_blocks(text, page=number)]
+    blocks = [
+        block
+        for number, (page, laid_out) in enumerate(zip(pages, layout_blocks(pages), strict=True), start=1)
+        for block in (laid_out if laid_out is not None else _text_blocks(page.text, page=number))
+    ]
     return ParsedDocument(
         source=filename,
         title=title or _first_line(blocks) or Path(filename).stem,
