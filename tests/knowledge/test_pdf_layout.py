@@ -12,19 +12,20 @@ from radhus.knowledge.demo import markdown_pdf
 from radhus.knowledge.parsers import parse_bytes
 
 
-def _canvas_pdf(lines: list[tuple[str, str, float, float]]) -> bytes:
-    """A PDF page drawn line by line: (text, font, size, gap above the line in points)."""
+def _canvas_pdf(*pages: list[tuple[str, str, float, float]]) -> bytes:
+    """PDF pages drawn line by line: (text, font, size, gap above the line in points)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
-    y = 800.0
-    for text, font, size, gap in lines:
-        y -= gap
-        pdf.setFont(font, size)
-        pdf.drawString(60, y, text)
-    pdf.showPage()
+    for lines in pages:
+        y = 800.0
+        for text, font, size, gap in lines:
+            y -= gap
+            pdf.setFont(font, size)
+            pdf.drawString(60, y, text)
+        pdf.showPage()
     pdf.save()
     return buffer.getvalue()
 
@@ -73,6 +74,21 @@ def test_a_heading_set_on_two_lines_is_one_heading():
         ("heading", 1, "Riktlinje för handläggning av ekonomiskt bistånd"),
         ("paragraph", 0, "Ansökan görs skriftligt."),
     ]
+
+
+def test_running_headers_and_page_numbers_are_left_out():
+    body = "Helvetica"
+    topics = ["larmets funktion", "installationen", "avgiften", "uppsägningen"]
+    pages = [
+        [("Exempelkommun – Riktlinje för larm", body, 8, 0), (f"Om {topic}, första raden.", body, 11, 30),
+         (f"Mer om {topic}.", body, 11, 13), (f"Sida {n} av 4", body, 8, 600)]
+        for n, topic in enumerate(topics, start=1)
+    ]  # fmt: skip
+    pages[2].insert(2, ("Exempelkommun – Riktlinje för larm", body, 11, 13))  # the same words mid-page: kept
+    blocks = parse_bytes(_canvas_pdf(*pages), filename="a.pdf").blocks
+    texts = " | ".join(block.text for block in blocks)
+    assert "Sida" not in texts and texts.count("Exempelkommun") == 1
+    assert [block.page for block in blocks if "första raden." in block.text and "Mer om" in block.text] == [1, 2, 3, 4]
 
 
 @pytest.mark.browser

@@ -4,8 +4,9 @@ pypdf reports every text run it extracts with its font, size and position (`visi
 each with its largest font size and its height on the page. The body size is the size most of the document's
 letters have; a short line set clearly larger (or bold, on a line of its own) is a heading, its level from the
 rank of its size among the heading sizes (bold in the body's size ranks below them all); a gap between lines well
-above the usual line spacing, or a list marker, starts a new paragraph. A page whose runs do not add up to its
-extracted text keeps the plain paragraphs.
+above the usual line spacing, or a list marker, starts a new paragraph. Running headers and footers (a line at
+the top or bottom of most pages) are left out. A page whose runs do not add up to its extracted text keeps the
+plain paragraphs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from radhus.core.text import normalise
@@ -23,6 +24,8 @@ HEADING_SCALE = 1.12  # a heading's font is at least this much larger than the b
 PARAGRAPH_GAP = 1.45  # a gap this many times the usual line spacing starts a new paragraph
 MAX_HEADING_CHARS = 100
 MAX_HEADING_WORDS = 14
+EDGE_LINES = 2  # lines at a page's top and bottom that may be a running header or footer
+RUNNING_MIN_PAGES = 3
 _LIST_MARKER = re.compile(r"^\s*(?:[-•–*▪◦·]|\d{1,2}[.)]|[a-zåäö][.)])\s+")
 
 
@@ -41,7 +44,7 @@ class PageText:
     """A page's extracted text and, when the runs add up to it, its lines."""
 
     text: str
-    lines: list[Line] = field(default_factory=list)
+    lines: list[Line] | None = None  # None: no layout for this page
 
 
 def read_page(page: Any) -> PageText:
@@ -77,22 +80,41 @@ def _letters(text: str) -> str:
     return "".join(char for char in text if char.isalnum())
 
 
+def drop_running_lines(pages: list[PageText]) -> None:
+    """Remove running headers and footers: a line among a page's first or last EDGE_LINES that recurs (digits
+    aside, e.g. "Sida 3 av 40") on at least half of the pages, and on at least RUNNING_MIN_PAGES of them."""
+    laid_out = [page for page in pages if page.lines is not None]
+    edges = [page.lines[:EDGE_LINES] + page.lines[-EDGE_LINES:] for page in laid_out if page.lines is not None]
+    seen = Counter(key for lines in edges for key in {_running_key(line) for line in lines})
+    running = {key for key, count in seen.items() if count >= max(RUNNING_MIN_PAGES, len(pages) / 2)}
+    if not running:
+        return
+    for page, lines in zip(laid_out, edges, strict=True):
+        dropped = {id(line) for line in lines if _running_key(line) in running}
+        page.lines = [line for line in page.lines or [] if id(line) not in dropped]
+
+
+def _running_key(line: Line) -> str:
+    return re.sub(r"\d+", "#", " ".join(line.text.lower().split()))
+
+
 def layout_blocks(pages: list[PageText]) -> list[list[Block] | None]:
     """Each page's blocks from its lines (the body size and heading levels are the document's); None for a page
     without lines (the caller splits its text at blank lines instead)."""
+    drop_running_lines(pages)
     sized: Counter[float] = Counter()
     for page in pages:
-        for line in page.lines:
+        for line in page.lines or []:
             sized[line.size] += len(line.text)
     if not sized:
-        return [None] * len(pages)
+        return [None if page.lines is None else [] for page in pages]
     body = sized.most_common(1)[0][0]
-    larger = {line.size for page in pages for line in page.lines if _is_heading(line, body)} - {body}
+    larger = {line.size for page in pages for line in page.lines or [] if _is_heading(line, body)} - {body}
     levels = {size: min(rank, 6) for rank, size in enumerate(sorted(larger, reverse=True), start=1)}
     levels[body] = min(len(larger) + 1, 6)  # a bold heading in the body's size ranks below every larger one
-    spacing = _line_spacing([page.lines for page in pages], body)
+    spacing = _line_spacing([page.lines or [] for page in pages], body)
     return [
-        _page_blocks(page.lines, body=body, spacing=spacing, levels=levels, page=number) if page.lines else None
+        None if page.lines is None else _page_blocks(page.lines, body=body, spacing=spacing, levels=levels, page=number)
         for number, page in enumerate(pages, start=1)
     ]
 
