@@ -1,15 +1,25 @@
-"""The greedy NRP row builder: every row it returns keeps the hard rules, checked by the independent checker."""
+"""The greedy NRP row builder and the row DP: every row they return keeps the hard rules (the independent checker),
+the DP row is never worse than the greedy one and matches CP-SAT's single-row optimum where its prices close."""
 
 import random
 import time
 from pathlib import Path
 
 import pytest
+from ortools.sat.python import cp_model
 from typer.testing import CliRunner
 
 from radhus.cli import app
 from radhus.core.errors import InvalidInput
-from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, parse_nrp_text, roster_objective, solve_instance
+from radhus.planning.nrp import (
+    OFF,
+    NrpInstance,
+    _SubModel,
+    parse_nrp_file,
+    parse_nrp_text,
+    roster_objective,
+    solve_instance,
+)
 from radhus.planning.nrp_check import check_roster
 from radhus.planning.nrp_construct import RowBuilder
 from tests.planning.nrp_tiling import tiled_text
@@ -82,3 +92,42 @@ def test_cli_reports_a_contradictory_employee_in_swedish(tmp_path):
     assert "Personal C kan inte schemaläggas" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["Instance2", "Instance5", "Instance8", "Instance12x2"])
+def test_every_dp_row_passes_the_independent_checker_and_never_worsens_the_greedy_row(name):
+    inst = _instance(name)
+    greedy = _built(inst, 3)
+    builder, rng = RowBuilder(inst), random.Random(3)
+    dp_rows, better, found = [], 0, 0
+    for e in range(inst.n_staff):
+        counts = builder.counts(greedy, skip=e)
+        alone = builder.optimise(e, counts, rng)  # the DP's own row, no incumbent to fall back to
+        if alone is not None:  # None: the prices found no row within the minutes (the caller keeps its own)
+            dp_rows.append(alone)
+            found += 1
+        else:
+            dp_rows.append(greedy[e])
+        row = builder.optimise(e, counts, rng, greedy[e])
+        assert row is not None
+        assert builder.row_cost(e, row, counts) <= builder.row_cost(e, greedy[e], counts)
+        better += builder.row_cost(e, row, counts) < builder.row_cost(e, greedy[e], counts)
+    assert better > 0
+    assert found >= inst.n_staff // 2
+    check = check_roster(inst, _shift_ids(inst, dp_rows))
+    assert check.valid, check.violations
+    assert check.objective == roster_objective(inst, dp_rows)
+
+
+# rows where the minutes price is needed (the unpriced DP row works too much or too little) and still closes
+@pytest.mark.parametrize(("name", "e"), [("Instance2", 2), ("Instance2", 10), ("Instance2", 11), ("Instance4", 5)])
+def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e):
+    inst = _instance(name)
+    roster = _built(inst, 1)
+    builder = RowBuilder(inst)
+    row = builder.optimise(e, builder.counts(roster, skip=e), random.Random(1))
+    assert row is not None
+    status, best, _ = _SubModel(inst, roster, [e], 0, inst.horizon - 1).solve(time_limit=30, workers=4, seed=1)
+    assert status == cp_model.OPTIMAL and best is not None
+    roster[e] = row
+    assert roster_objective(inst, roster) == roster_objective(inst, best)

@@ -14,6 +14,11 @@ Among the choices left it prefers the shift that fills the most under-covered sl
 built so far), the employee's own requests, and the pace, with a little noise. A row that ends in a dead end is
 rebuilt with a higher minutes target and more noise; after `ATTEMPTS` failures the caller falls back to CP-SAT.
 Every row returned is re-checked by `row_violation` (the rules written out once more, plainly).
+
+`RowBuilder.optimise` finds an employee's cheapest row against all the others' cover (the row adds at most one to
+each cell, so its cover gain is exact) by dynamic programming over (day, run state with the succession class of the
+shift before, weekends used), a few milliseconds per solve even over a year; total minutes and per-shift maxima are
+priced by Lagrange multipliers searched until the row keeps them. Rows it cannot close are left to the greedy ones.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ PACE_WEIGHT = 0.5  # bonus for working, in units of the mean under-cover weight,
 WEEKEND_PACE = 0.3  # penalty for using a weekend ahead of an even spread of the budget, same units
 NOISE = 0.15  # random noise on every score, same units; grows with the attempt number
 MARGIN_DAYS = 1  # days of the longest shift kept above the minimum minutes; grows with the attempt number
+DP_ROUNDS = 24  # Lagrangian DP solves per optimised row (bisection on the minutes multiplier)
+DP_GAP = 1.0  # a row the DP prices within this of its Lagrangian bound ends the search for that employee
+DP_NOISE = 0.3  # random tie-breaking cost per day and shift in the row DP, in objective units (< 1: keeps the order)
 
 
 class RowBuilder:
@@ -56,6 +64,9 @@ class RowBuilder:
         self.weekend = [d // 7 if d % 7 in (5, 6) else -1 for d in range(horizon)]
         self.n_weekends = max(1, len({w for w in self.weekend if w >= 0}))
         self.fill = _fill_share(inst)
+        self.req_np, self.under_np, self.over_np = (np.array(t, dtype=float) for t in (self.req, self.under, self.over))
+        self._lattices: dict[tuple, _Lattice] = {}
+        self._prices: dict[int, float] = {}  # each employee's last minutes price with a feasible DP row
         self._charts: dict[tuple, tuple[_Chart, np.ndarray]] = {}
         self.dead_end: tuple[int, str, list[int]] | None = None  # where the last failed build stopped, and why
         self.max_count = [[st.max_shifts.get(s.id, 0) for s in inst.shifts] for st in inst.staff]
@@ -198,6 +209,79 @@ class RowBuilder:
                 return row
         return None
 
+    # ------------------------------------------------------------------------------------------------ row DP
+
+    def optimise(
+        self, e: int, counts: list[list[int]], rng: random.Random, incumbent: list[int] | None = None
+    ) -> list[int] | None:
+        """Employee e's cheapest row against the others' `counts` by a Lagrangian DP, or `incumbent` when no feasible
+        DP row is cheaper (None when there is neither).
+
+        The DP over (day, run state with the previous shift's succession class, weekends used) keeps the run rules,
+        fixed days off, forbidden successions and the weekend limit exactly; the total minutes and the per-shift
+        maxima are priced by multipliers: bisection on the minutes price, a subgradient step on the shift prices.
+        Every feasible row met is priced exactly (`row_cost`) and re-checked (`row_violation`)."""
+        inst, st = self.inst, self.inst.staff[e]
+        best = incumbent
+        best_cost = self.row_cost(e, incumbent, counts) if incumbent is not None else None
+        shifts = [s for s in range(inst.n_shifts) if self.max_count[e][s] > 0]
+        if not shifts:
+            return best
+        lattice = self.lattice(e, shifts)
+        workable = [d not in inst.days_off[e] for d in range(inst.horizon)]
+        base = self._shift_costs(e, counts, shifts)
+        base += np.random.default_rng(rng.randrange(1 << 30)).uniform(0.0, DP_NOISE, base.shape)
+        length = np.array([self.length[s] for s in shifts], dtype=float)
+        cap = np.array([self.max_count[e][s] for s in shifts], dtype=float)
+        bound = (float(np.abs(base).max()) + 1.0) / max(1.0, float(length.min()))
+        low, high = -bound, bound
+        price, step = min(high, max(low, self._prices.get(e, 0.0))), bound / 64
+        shift_price = np.zeros(len(shifts))
+        for _ in range(DP_ROUNDS):
+            path = lattice.solve(base + price * length + shift_price, workable)
+            if path is None:
+                return best
+            used = np.bincount([j for j in path if j >= 0], minlength=len(shifts)).astype(float)
+            minutes = float(used @ length)
+            if st.min_minutes <= minutes <= st.max_minutes and not (used > cap).any():
+                row = [OFF if j < 0 else shifts[j] for j in path]
+                cost = self.row_cost(e, row, counts)
+                if (best_cost is None or cost < best_cost) and row_violation(inst, e, row) is None:
+                    best, best_cost = row, cost
+                self._prices[e] = price
+                # what the prices still hide (complementary slackness): small, and this row is about optimal
+                hidden = price * ((st.max_minutes if price > 0 else st.min_minutes) - minutes)
+                if hidden + float(shift_price @ (cap - used)) < DP_GAP:
+                    break
+            shift_price = np.maximum(0.0, shift_price + self.unit * (used - cap) / np.maximum(cap, 1.0))
+            if minutes > st.max_minutes or (price < 0 and minutes > st.min_minutes):
+                low = price
+            elif minutes < st.min_minutes or (price > 0 and minutes < st.max_minutes):
+                high = price
+            price, step = _next_price(price, low, high, bound, step)
+        return best
+
+    def _shift_costs(self, e: int, counts: list[list[int]], shifts: list[int]) -> np.ndarray:
+        """cost[d, j]: what working allowed shift j on day d adds to the objective, given the others' counts
+        (an unmet on-request on that day counts as saved)."""
+        have = np.array(counts, dtype=float)
+        cost = np.where(have < self.req_np, -self.under_np, self.over_np)
+        for d, wants in self.on[e].items():
+            for s, w in wants:
+                cost[d, s] -= w
+        for (d, s), w in self.off[e].items():
+            cost[d, s] += w
+        return cost[:, shifts]
+
+    def lattice(self, e: int, shifts: list[int]) -> _Lattice:
+        """Employee e's DP states and transitions (shared by employees with the same rules and shifts)."""
+        st = self.inst.staff[e]
+        key = (st.max_consecutive, st.min_consecutive, st.min_days_off, st.max_weekends, tuple(shifts))
+        if key not in self._lattices:
+            chart = _Chart(st.max_consecutive, st.min_consecutive, st.min_days_off)
+            self._lattices[key] = _Lattice(chart, self.forbid, shifts, st.max_weekends)
+        return self._lattices[key]
+
     # ------------------------------------------------------------------------------------------------ roster
 
     def roster(self, order: list[int], rng: random.Random) -> tuple[list[list[int]], list[int]]:
@@ -218,7 +302,8 @@ class RowBuilder:
         return roster, failed
 
     def improve(self, roster: list[list[int]], rng: random.Random, deadline: float, tries: int = 3) -> int:
-        """Rebuild rows greedily against all the others while that lowers the objective; returns rows replaced."""
+        """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and
+        the row DP's (`optimise`); returns rows replaced."""
         inst = self.inst
         counts = self.counts(roster)
         replaced = 0
@@ -239,6 +324,7 @@ class RowBuilder:
                     cost = self.row_cost(e, row, counts)
                     if cost < best_cost:
                         best, best_cost = row, cost
+                best = self.optimise(e, counts, rng, best) or best
                 if best is not own:
                     roster[e] = best
                     gained += 1
@@ -249,6 +335,15 @@ class RowBuilder:
             if not gained:
                 break
         return replaced
+
+
+def _next_price(price: float, low: float, high: float, bound: float, step: float) -> tuple[float, float]:
+    """The next minutes price and step: bisection once both sides are bracketed, else a doubling step away from
+    the side already seen (the search starts at the employee's last price)."""
+    if high >= bound > low > -bound or low <= -bound < high < bound:
+        moved = low + step if high >= bound else high - step
+        return min(high, max(low, moved)), 2 * step
+    return (low + high) / 2, step
 
 
 def _fill_share(inst: NrpInstance) -> float:
@@ -361,3 +456,88 @@ class _Chart:
                 best = np.maximum(best, shifted)
             table[d] = best
         return table
+
+
+class _Lattice:
+    """The states of one employee's row DP before each day: the run automaton's state, for a work state also the
+    forbidden-succession class of the shift worked the day before (shifts that forbid the same successors share a
+    class), and the weekends used so far. Transition tables per kind of day (day 0, weekday, Saturday, Sunday)."""
+
+    def __init__(self, chart: _Chart, forbid: list[list[bool]], shifts: list[int], max_weekends: int):
+        rows = [tuple(forbid[s][t] for t in shifts) for s in shifts]
+        kinds = sorted(set(rows))
+        cls = [kinds.index(r) for r in rows]  # class of each allowed shift
+        n_cls, n_work = len(kinds), chart.work_states
+        self.size = n_work * n_cls + chart.size - n_work  # augmented states; index `size` is the dead end
+        self.start = self._index(chart, chart.start, 0, n_cls)
+        self.width = max(0, max_weekends) + 1
+        self.off_next: list[np.ndarray] = []
+        self.work_next: list[np.ndarray] = []
+        self.work_rows: list[np.ndarray] = []
+        self.new_weekend: list[np.ndarray] = []  # 1 where working that day starts a weekend not yet worked
+        for kind in range(4):
+            d = (0, 1, 5, 6)[kind]
+            off_next = np.full(self.size, self.size, dtype=np.intp)
+            work_next = np.full((self.size, len(shifts)), self.size, dtype=np.intp)
+            new = np.zeros(self.size, dtype=np.intp)
+            for q in range(chart.size):
+                for k in range(n_cls if chart.is_work(q) else 1):
+                    a = self._index(chart, q, k, n_cls)
+                    if chart.off[q] >= 0:
+                        off_next[a] = self._index(chart, chart.off[q], 0, n_cls)
+                    new[a] = int(d % 7 == 5 or (d % 7 == 6 and not chart.is_work(q)))
+                    q_next = chart.work_at(q, d) if kind == 0 else chart.work[q]
+                    if q_next < 0 or (kind == 0 and q != chart.start):
+                        continue
+                    for j in range(len(shifts)):
+                        if not (chart.is_work(q) and kinds[k][j]):
+                            work_next[a, j] = self._index(chart, q_next, cls[j], n_cls)
+            self.off_next.append(off_next)
+            self.work_next.append(work_next)
+            self.new_weekend.append(new)
+            # row of the value table after working: [values at w; values at w + 1] stacked, for a new weekend
+            self.work_rows.append(work_next + new[:, None] * (self.size + 1))
+
+    @staticmethod
+    def _index(chart: _Chart, q: int, k: int, n_cls: int) -> int:
+        return q * n_cls + k if chart.is_work(q) else chart.work_states * n_cls + q - chart.work_states
+
+    @staticmethod
+    def kind(d: int) -> int:
+        return 0 if d == 0 else (2 if d % 7 == 5 else (3 if d % 7 == 6 else 1))
+
+    def solve(self, cost: np.ndarray, workable: list[bool]) -> list[int] | None:
+        """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0):
+        the index of the allowed shift worked each day or -1, or None when the run rules cannot be kept."""
+        horizon, size, width = cost.shape[0], self.size, self.width
+        value = np.zeros((size + 1, width + 1))
+        value[size, :] = np.inf
+        value[:, width] = np.inf
+        policy = np.empty((horizon, size, width), dtype=np.int8)
+        for d in range(horizon - 1, -1, -1):
+            kind = self.kind(d)
+            stay = value[self.off_next[kind], :width]
+            if workable[d]:
+                shifted = np.concatenate((value[:, :width], value[:, 1:]))
+                work = np.take(shifted, self.work_rows[kind], axis=0)
+                work += cost[d][None, :, None]
+                choice = work.argmin(axis=1)
+                best = np.take_along_axis(work, choice[:, None, :], axis=1)[:, 0, :]
+                rest = stay <= best
+                policy[d] = np.where(rest, -1, choice)
+                value[:size, :width] = np.where(rest, stay, best)
+            else:
+                policy[d] = -1
+                value[:size, :width] = stay
+        if not np.isfinite(value[self.start, 0]):
+            return None
+        path, a, w = [], self.start, 0
+        for d in range(horizon):
+            kind, j = self.kind(d), int(policy[d, a, w])
+            path.append(j)
+            if j < 0:
+                a = int(self.off_next[kind][a])
+            else:
+                w += int(self.new_weekend[kind][a])
+                a = int(self.work_next[kind][a, j])
+        return path
