@@ -301,9 +301,11 @@ class RowBuilder:
                     counts[d][s] += 1
         return roster, failed
 
-    def improve(self, roster: list[list[int]], rng: random.Random, deadline: float, tries: int = 3) -> int:
-        """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and
-        the row DP's (`optimise`); returns rows replaced."""
+    def improve(
+        self, roster: list[list[int]], rng: random.Random, deadline: float, tries: int = 3, *, dp: bool = True
+    ) -> int:
+        """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and,
+        with `dp`, the row DP's (`optimise`); returns rows replaced."""
         inst = self.inst
         counts = self.counts(roster)
         replaced = 0
@@ -324,7 +326,8 @@ class RowBuilder:
                     cost = self.row_cost(e, row, counts)
                     if cost < best_cost:
                         best, best_cost = row, cost
-                best = self.optimise(e, counts, rng, best) or best
+                if dp:
+                    best = self.optimise(e, counts, rng, best) or best
                 if best is not own:
                     roster[e] = best
                     gained += 1
