@@ -151,12 +151,22 @@ class EmbeddedIndex:
         self._grow(self._last_slot() + 1)
         cursor = self._db.execute("SELECT slot, collection_id, terms, vector FROM chunks ORDER BY slot")
         while batch := cursor.fetchmany(20_000):
-            slots = np.array([row[0] for row in batch], dtype=np.int64)
-            self._register_rows(slots, [row[1] for row in batch], [row[2] for row in batch])
-            for slot, *_, vector in batch:
-                if vector is not None:
-                    self._vectors[slot] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
-                    self._has_vector[slot] = True
+            self._put_rows(batch)
+
+    def _put_rows(self, rows: Sequence[tuple]) -> None:
+        """Bring stored rows (slot, collection_id, terms, vector) into memory: postings for slots not yet alive
+        (slots are never reused and a passage's terms never change), and each row's vector as stored."""
+        if not rows:
+            return
+        self._grow(max(row[0] for row in rows) + 1)
+        fresh = [row for row in rows if not self._alive[row[0]]]
+        self._register_rows(
+            np.array([row[0] for row in fresh], dtype=np.int64), [row[1] for row in fresh], [row[2] for row in fresh]
+        )
+        for slot, _collection, _terms, vector in rows:
+            if vector is not None:
+                self._vectors[slot] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
+            self._has_vector[slot] = vector is not None
 
     def _register_rows(self, slots: np.ndarray, collections: list[str], term_blobs: list[bytes]) -> None:
         """Put rows into the in-memory arrays and postings (one sort per batch, no per-term Python loops)."""
@@ -183,8 +193,7 @@ class EmbeddedIndex:
         self._norm = None
 
     def _refresh_slots(self, slots: Sequence[int]) -> None:
-        """Bring these slots in memory to their stored state (another connection added, deleted or embedded them).
-        A slot already alive keeps its postings: slots are never reused and a passage's terms never change."""
+        """Bring these slots in memory to their stored state (another connection added, deleted or embedded them)."""
         wanted = sorted(set(slots))
         rows: list[tuple] = []
         for start in range(0, len(wanted), 500):
@@ -192,17 +201,8 @@ class EmbeddedIndex:
             marks = ",".join("?" * len(part))
             query = f"SELECT slot, collection_id, terms, vector FROM chunks WHERE slot IN ({marks})"
             rows += self._db.execute(query, part).fetchall()
+        self._put_rows(rows)
         stored = {row[0] for row in rows}
-        if rows:
-            self._grow(max(stored) + 1)
-        fresh = [row for row in rows if not self._alive[row[0]]]
-        self._register_rows(
-            np.array([row[0] for row in fresh], dtype=np.int64), [row[1] for row in fresh], [row[2] for row in fresh]
-        )
-        for slot, _collection, _terms, vector in rows:
-            if vector is not None:
-                self._vectors[slot] = np.frombuffer(vector, dtype=np.float16).astype(np.float32)
-            self._has_vector[slot] = vector is not None
         for slot in wanted:
             if slot not in stored and slot < self._capacity:
                 self._alive[slot] = self._has_vector[slot] = False
@@ -276,14 +276,7 @@ class EmbeddedIndex:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('last_slot', ?)", (max(row[0] for row in rows),))
             self._log_change(row[0] for row in rows)
         self._db.commit()
-        if rows:
-            slots = np.array([row[0] for row in rows], dtype=np.int64)
-            self._grow(int(slots.max()) + 1)
-            self._register_rows(slots, [row[2] for row in rows], [row[11] for row in rows])
-            for row in rows:
-                if row[12] is not None:
-                    self._vectors[row[0]] = np.frombuffer(row[12], dtype=np.float16).astype(np.float32)
-                    self._has_vector[row[0]] = True
+        self._put_rows([(row[0], row[2], row[11], row[12]) for row in rows])
 
     def _log_change(self, slots: Iterable[int]) -> None:
         """Note changed slots inside the writer's transaction, for other processes to catch up (see SharedIndex)."""
