@@ -14,9 +14,11 @@ from radhus.core import jobs
 from radhus.core.auth import Role, User, principal_for
 from radhus.knowledge import jobs as knowledge_jobs
 from radhus.knowledge import platform
+from radhus.knowledge.parsers import parse_markdown
 from radhus.knowledge.tables import Assistant, Document
 
 DEMO_DIR = Path(__file__).parent / "demo_docs"
+PAGE_BREAK = "<!-- sida -->"
 DEMO_COLLECTIONS = {
     "forskola": ("intern", "Rutiner för förskolan.", ["vikarierutin-forskola.md"]),
     "hemtjanst": (
@@ -84,7 +86,8 @@ def _demo_file(name: str, data_dir: Path) -> Path:
 
 
 def markdown_pdf(text: str) -> bytes:
-    """A plain A4 PDF of simple Markdown: # and ## headings, paragraphs, and `<!-- sida -->` page breaks."""
+    """A plain A4 PDF of Markdown as the Markdown parser reads it: headings, paragraphs and lists, with a page break
+    at each `<!-- sida -->`."""
     import io
 
     from reportlab.lib.pagesizes import A4
@@ -92,17 +95,15 @@ def markdown_pdf(text: str) -> bytes:
     from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
     styles = getSampleStyleSheet()
+    parsed = parse_markdown(text.encode("utf-8"), "demo.md")
     story: list = []
-    for block in text.split("\n\n"):
-        block = block.strip()
-        if block == "<!-- sida -->":
+    for block in parsed.blocks:
+        if block.text == PAGE_BREAK:
             story.append(PageBreak())
-        elif block.startswith("## "):
-            story.append(Paragraph(block[3:], styles["Heading2"]))
-        elif block.startswith("# "):
-            story.append(Paragraph(block[2:], styles["Title"]))
-        elif block:
-            story += [Paragraph(" ".join(block.split()), styles["BodyText"]), Spacer(1, 6)]
+        elif block.kind == "heading":
+            story.append(Paragraph(block.text, styles["Title" if block.level == 1 else "Heading2"]))
+        else:
+            story += [Paragraph(block.text, styles["BodyText"]), Spacer(1, 6)]
     out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, title=text.splitlines()[0].lstrip("# ")).build(story)
+    SimpleDocTemplate(out, pagesize=A4, title=parsed.title).build(story)
     return out.getvalue()
