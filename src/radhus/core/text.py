@@ -13,6 +13,7 @@ import Stemmer
 _WORD_RE = re.compile(r"[^\W_]+(?:[-'’:][^\W_]+)*", re.UNICODE)
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'»”(]?[A-ZÅÄÖÉ0-9])")
 _WHITESPACE_RE = re.compile(r"\s+")
+_LINE_HYPHEN_RE = re.compile(r"-\n(?=[a-zåäö])")
 _SOFT_HYPHEN = "\u00ad"
 
 # Swedish function words; written for this project (not copied from a list), lower case.
@@ -63,10 +64,16 @@ _DATE_PATTERNS = [
 ]
 
 
+
 def normalise(text: str) -> str:
     """NFC-normalise, drop soft hyphens and collapse whitespace; å/ä/ö are kept as they are."""
     text = unicodedata.normalize("NFC", text).replace(_SOFT_HYPHEN, "")
     return _WHITESPACE_RE.sub(" ", text).strip()
+
+
+def unwrap_lines(text: str) -> str:
+    """A paragraph's lines as one normalised line; a word hyphenated at a line break ("ut-\\ntag") is joined."""
+    return normalise(_LINE_HYPHEN_RE.sub("", text))
 
 
 def normalise_for_hash(text: str) -> str:

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from radhus.core.errors import InvalidInput
-from radhus.core.text import normalise
+from radhus.core.text import normalise, unwrap_lines
 from radhus.knowledge.models import Block, ParsedDocument
 from radhus.knowledge.pdf_layout import layout_blocks, read_page
 
@@ -404,7 +404,7 @@ def parse_text(data: bytes, filename: str) -> ParsedDocument:
 def _text_blocks(text: str, *, page: int | None = None) -> list[Block]:
     blocks = []
     for group in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
-        body = normalise(re.sub(r"-\n(?=[a-zåäö])", "", group))
+        body = unwrap_lines(group)
         if body:
             kind = "list" if _MD_LIST.match(group) else "paragraph"
             blocks.append(Block(kind=kind, text=body, page=page))

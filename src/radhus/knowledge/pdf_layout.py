@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from radhus.core.text import normalise
+from radhus.core.text import normalise, unwrap_lines
 from radhus.knowledge.models import Block
 
 HEADING_SCALE = 1.12  # a heading's font is at least this much larger than the body's
@@ -133,7 +133,7 @@ def _page_blocks(lines: list[Line], *, body: float, spacing: float, levels: dict
     paragraph: list[str] = []
 
     def flush() -> None:
-        text = normalise(re.sub(r"-\n(?=[a-zåäö])", "", "\n".join(paragraph)))
+        text = unwrap_lines("\n".join(paragraph))
         if text:
             kind = "list" if _LIST_MARKER.match(paragraph[0]) else "paragraph"
             blocks.append(Block(kind=kind, text=text, page=page))
