@@ -64,7 +64,6 @@ _DATE_PATTERNS = [
 ]
 
 
-
 def normalise(text: str) -> str:
     """NFC-normalise, drop soft hyphens and collapse whitespace; å/ä/ö are kept as they are."""
     text = unicodedata.normalize("NFC", text).replace(_SOFT_HYPHEN, "")
