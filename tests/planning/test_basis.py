@@ -268,6 +268,7 @@ def test_rows_are_removed_from_the_page(client, two_orgs, session_factory):  # t
     page = client.get(f"/planering/scheman/{plan_id}/underlag").text
     action = f'action="/planering/scheman/{plan_id}/underlag/personal/ta-bort"'
     assert page.count(action) == 3 and f'value="{csrf}"' in page  # one remove button per person, with the token
+    assert '<th scope="row">Bo ' in page
     removed = client.post(
         f"/planering/scheman/{plan_id}/underlag/personal/ta-bort",
         data={"csrf_token": csrf, "index": "1"},
@@ -275,7 +276,8 @@ def test_rows_are_removed_from_the_page(client, two_orgs, session_factory):  # t
     )
     assert removed.status_code == 303
     page = client.get(f"/planering/scheman/{plan_id}/underlag").text
-    assert page.count(action) == 2 and "Bo" not in page.split('id="personaltabell"')[1].split("</table>")[0]
+    table = page.split('id="personaltabell"')[1].split("</table>")[0]
+    assert page.count(action) == 2 and '<th scope="row">Bo ' not in table and '<th scope="row">Cecilia ' in table
     gone = client.post(
         f"/planering/scheman/{plan_id}/underlag/personal/ta-bort", data={"csrf_token": csrf, "index": "7"}
     )
