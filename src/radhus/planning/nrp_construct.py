@@ -23,6 +23,7 @@ priced by Lagrange multipliers searched until the row keeps them. Rows it cannot
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from typing import TYPE_CHECKING
@@ -40,6 +41,7 @@ NOISE = 0.15  # random noise on every score, same units; grows with the attempt 
 MARGIN_DAYS = 1  # days of the longest shift kept above the minimum minutes; grows with the attempt number
 DP_ROUNDS = 24  # Lagrangian DP solves per optimised row (bisection on the minutes multiplier)
 DP_GAP = 1.0  # a row the DP prices within this of its Lagrangian bound ends the search for that employee
+EXACT_STATES = 4_000_000  # DP states x days up to which an employee's minutes are kept exactly (a dimension)
 DP_NOISE = 0.3  # random tie-breaking cost per day and shift in the row DP, in objective units (< 1: keeps the order)
 
 
@@ -67,6 +69,7 @@ class RowBuilder:
         self.req_np, self.under_np, self.over_np = (np.array(t, dtype=float) for t in (self.req, self.under, self.over))
         self._lattices: dict[tuple, _Lattice] = {}
         self._prices: dict[int, float] = {}  # each employee's last minutes price with a feasible DP row
+        self._shift_prices: dict[int, np.ndarray] = {}  # and the per-shift prices with it
         self._charts: dict[tuple, tuple[_Chart, np.ndarray]] = {}
         self.dead_end: tuple[int, str, list[int]] | None = None  # where the last failed build stopped, and why
         self.max_count = [[st.max_shifts.get(s.id, 0) for s in inst.shifts] for st in inst.staff]
@@ -93,14 +96,10 @@ class RowBuilder:
 
     def row_cost(self, e: int, row: list[int], counts: list[list[int]]) -> int:
         """What employee e's row adds to the objective, given the counts of all the other employees."""
-        cost = 0
+        cost = self.own_cost(e, row)
         for d, s in enumerate(row):
             if s != OFF:
                 cost += -self.under[d][s] if counts[d][s] < self.req[d][s] else self.over[d][s]
-        for d, wants in self.on[e].items():
-            cost += sum(w for s, w in wants if row[d] != s)
-        for (d, s), w in self.off[e].items():
-            cost += w if row[d] == s else 0
         return cost
 
     # ------------------------------------------------------------------------------------------------ one row
@@ -215,42 +214,54 @@ class RowBuilder:
         self, e: int, counts: list[list[int]], rng: random.Random, incumbent: list[int] | None = None
     ) -> list[int] | None:
         """Employee e's cheapest row against the others' `counts` by a Lagrangian DP, or `incumbent` when no feasible
-        DP row is cheaper (None when there is neither).
+        DP row is cheaper (None when there is neither); every row met is priced exactly (`row_cost`)."""
+        best = incumbent
+        best_cost = self.row_cost(e, incumbent, counts) if incumbent is not None else None
+        shifts = [s for s in range(self.inst.n_shifts) if self.max_count[e][s] > 0]
+        if not shifts:
+            return best
+        base = self._shift_costs(e, counts, shifts)
+        base += np.random.default_rng(rng.randrange(1 << 30)).uniform(0.0, DP_NOISE, base.shape)
+        for row in self.lagrange_rows(e, shifts, base):
+            cost = self.row_cost(e, row, counts)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = row, cost
+        return best
+
+    def lagrange_rows(self, e: int, shifts: list[int], base: np.ndarray, rounds: int = DP_ROUNDS) -> list[list[int]]:
+        """Feasible rows of employee e met while minimising the cell costs `base[d, j]` (allowed shift j on day d).
 
         The DP over (day, run state with the previous shift's succession class, weekends used) keeps the run rules,
         fixed days off, forbidden successions and the weekend limit exactly; the total minutes and the per-shift
         maxima are priced by multipliers: bisection on the minutes price, a subgradient step on the shift prices.
-        Every feasible row met is priced exactly (`row_cost`) and re-checked (`row_violation`)."""
+        Every row returned is re-checked (`row_violation`); the search stops once a row is about optimal."""
         inst, st = self.inst, self.inst.staff[e]
-        best = incumbent
-        best_cost = self.row_cost(e, incumbent, counts) if incumbent is not None else None
-        shifts = [s for s in range(inst.n_shifts) if self.max_count[e][s] > 0]
-        if not shifts:
-            return best
         lattice = self.lattice(e, shifts)
         workable = [d not in inst.days_off[e] for d in range(inst.horizon)]
-        base = self._shift_costs(e, counts, shifts)
-        base += np.random.default_rng(rng.randrange(1 << 30)).uniform(0.0, DP_NOISE, base.shape)
         length = np.array([self.length[s] for s in shifts], dtype=float)
         cap = np.array([self.max_count[e][s] for s in shifts], dtype=float)
         bound = (float(np.abs(base).max()) + 1.0) / max(1.0, float(length.min()))
         low, high = -bound, bound
         price, step = min(high, max(low, self._prices.get(e, 0.0))), bound / 64
-        shift_price = np.zeros(len(shifts))
-        for _ in range(DP_ROUNDS):
-            path = lattice.solve(base + price * length + shift_price, workable)
+        shift_price = self._shift_prices.get(e, np.zeros(len(shifts)))
+        found: list[list[int]] = []
+        exact = self._units(e, shifts, lattice)
+        for _ in range(rounds):
+            if exact is not None:
+                path = lattice.solve_units(base + shift_price, workable, *exact)
+            else:
+                path = lattice.solve(base + price * length + shift_price, workable)
             if path is None:
-                return best
+                break
             used = np.bincount([j for j in path if j >= 0], minlength=len(shifts)).astype(float)
             minutes = float(used @ length)
             if st.min_minutes <= minutes <= st.max_minutes and not (used > cap).any():
                 row = [OFF if j < 0 else shifts[j] for j in path]
-                cost = self.row_cost(e, row, counts)
-                if (best_cost is None or cost < best_cost) and row_violation(inst, e, row) is None:
-                    best, best_cost = row, cost
-                self._prices[e] = price
+                if row_violation(inst, e, row) is None:
+                    found.append(row)
+                self._prices[e], self._shift_prices[e] = price, shift_price
                 # what the prices still hide (complementary slackness): small, and this row is about optimal
-                hidden = price * ((st.max_minutes if price > 0 else st.min_minutes) - minutes)
+                hidden = 0.0 if exact else price * ((st.max_minutes if price > 0 else st.min_minutes) - minutes)
                 if hidden + float(shift_price @ (cap - used)) < DP_GAP:
                     break
             shift_price = np.maximum(0.0, shift_price + self.unit * (used - cap) / np.maximum(cap, 1.0))
@@ -259,19 +270,41 @@ class RowBuilder:
             elif minutes < st.min_minutes or (price > 0 and minutes < st.max_minutes):
                 high = price
             price, step = _next_price(price, low, high, bound, step)
-        return best
+        return found
+
+    def _units(self, e: int, shifts: list[int], lattice: _Lattice) -> tuple[list[int], int, int] | None:
+        """Shift lengths and employee e's [min, max] minutes in units of their common divisor, when the DP over
+        them stays small (EXACT_STATES); else None and the minutes are priced instead."""
+        st = self.inst.staff[e]
+        unit = math.gcd(*(self.length[s] for s in shifts))
+        if unit <= 0 or st.max_minutes < 0:
+            return None
+        high = st.max_minutes // unit
+        if (high + 1) * lattice.size * lattice.width * self.inst.horizon > EXACT_STATES:
+            return None
+        return [self.length[s] // unit for s in shifts], min(high, -(-max(0, st.min_minutes) // unit)), high
 
     def _shift_costs(self, e: int, counts: list[list[int]], shifts: list[int]) -> np.ndarray:
         """cost[d, j]: what working allowed shift j on day d adds to the objective, given the others' counts
         (an unmet on-request on that day counts as saved)."""
         have = np.array(counts, dtype=float)
-        cost = np.where(have < self.req_np, -self.under_np, self.over_np)
+        cover = np.where(have < self.req_np, -self.under_np, self.over_np)
+        return cover[:, shifts] + self.own_cell_costs(e, shifts)
+
+    def own_cell_costs(self, e: int, shifts: list[int]) -> np.ndarray:
+        """cost[d, j]: what working allowed shift j on day d changes in employee e's own request penalties."""
+        cost = np.zeros((self.inst.horizon, self.inst.n_shifts))
         for d, wants in self.on[e].items():
             for s, w in wants:
                 cost[d, s] -= w
         for (d, s), w in self.off[e].items():
             cost[d, s] += w
         return cost[:, shifts]
+
+    def own_cost(self, e: int, row: list[int] | tuple[int, ...]) -> int:
+        """Employee e's request penalties in `row` (on-requests missed, off-requests worked)."""
+        cost = sum(w for d, wants in self.on[e].items() for s, w in wants if row[d] != s)
+        return cost + sum(w for (d, s), w in self.off[e].items() if row[d] == s)
 
     def lattice(self, e: int, shifts: list[int]) -> _Lattice:
         """Employee e's DP states and transitions (shared by employees with the same rules and shifts)."""
@@ -542,5 +575,44 @@ class _Lattice:
                 a = int(self.off_next[kind][a])
             else:
                 w += int(self.new_weekend[kind][a])
+                a = int(self.work_next[kind][a, j])
+        return path
+
+    def solve_units(
+        self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int
+    ) -> list[int] | None:
+        """Like `solve`, with the row's total work units (minutes over their common divisor) kept in [low, high]
+        exactly: the units used so far are one more dimension of the state."""
+        horizon, size, width = cost.shape[0], self.size, self.width
+        value = np.full((size + 1, width + 1, high + 1), np.inf)
+        value[:size, :width, low:] = 0.0
+        policy = np.empty((horizon, size, width, high + 1), dtype=np.int8)
+        for d in range(horizon - 1, -1, -1):
+            kind = self.kind(d)
+            best = value[self.off_next[kind], :width]
+            choice = np.full(best.shape, -1, dtype=np.int8)
+            if workable[d]:
+                new = self.new_weekend[kind].astype(bool)[:, None, None]
+                for j, unit in enumerate(units):
+                    after = value[self.work_next[kind][:, j]]
+                    after = np.where(new, after[:, 1:], after[:, :width])
+                    work = np.full(best.shape, np.inf)
+                    work[:, :, : high + 1 - unit] = after[:, :, unit:] + cost[d, j]
+                    better = work < best
+                    best = np.where(better, work, best)
+                    choice[better] = j
+            policy[d] = choice
+            value[:size, :width] = best
+        if not np.isfinite(value[self.start, 0, 0]):
+            return None
+        path, a, w, m = [], self.start, 0, 0
+        for d in range(horizon):
+            kind, j = self.kind(d), int(policy[d, a, w, m])
+            path.append(j)
+            if j < 0:
+                a = int(self.off_next[kind][a])
+            else:
+                w += int(self.new_weekend[kind][a])
+                m += units[j]
                 a = int(self.work_next[kind][a, j])
         return path

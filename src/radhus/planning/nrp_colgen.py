@@ -1,0 +1,253 @@
+"""Column generation for the Curtois & Qu nurse-rostering benchmark: column generation over whole rows, then a dive.
+
+Every hard rule concerns one employee, so a roster is one feasible row (column) per employee. The master problem
+chooses one column per employee and pays for the cover left under or over:
+
+    min  sum_e,c own_cost(e, c) x_ec + sum_d,s (under_w u_ds + over_w o_ds)
+    s.t. sum_c x_ec = 1                                  for every employee e     (dual pi_e)
+         sum_e,c [c works s on d] x_ec + u_ds - o_ds = req_ds   for every cover cell (dual mu_ds)
+
+Its linear relaxation (GLOP) gives duals; an employee's row with the lowest reduced cost
+own_cost - pi_e - sum mu_ds comes first from the quick row DP of nrp_construct (cell costs = own requests - mu; run
+rules and minutes exact, per-shift maxima priced), and where that finds nothing from CP-SAT over the employee's row
+model, which is exact. The dive then fixes the columns the LP chooses (value >= FIX_AT, else the largest), prices the
+employees still free again, and repeats until every employee has a row: a feasible roster, since every column is a
+feasible row. On Instance9 the root LP is 405.7 and the dive reaches the best known 439.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING
+
+import numpy as np
+from ortools.linear_solver import pywraplp
+from ortools.sat.python import cp_model
+
+from radhus.planning.nrp_construct import OFF, RowBuilder
+
+if TYPE_CHECKING:
+    from radhus.planning.nrp import NrpInstance
+
+PRICE_EPS = 1e-6  # reduced costs above -PRICE_EPS do not enter the master
+PRICE_SCALE = 1000  # CP-SAT pricing works on integer costs: duals x PRICE_SCALE, rounded
+PRICE_NOISE = 1e-3  # tie-breaking noise on the cell costs of the quick DP pricing (varies its choice among equals)
+PRICE_DP_ROUNDS = 3  # multiplier rounds of the quick DP pricing before CP-SAT prices the employee exactly
+PRICING_THREADS = 2  # exact pricings run two at a time (CP-SAT releases the GIL)
+PRICE_TIME = 0.25  # seconds for one exact pricing
+TAIL_ROUNDS, TAIL_GAIN = 5, 0.002  # column generation stops when 5 rounds gained less than 0.2 % of the LP value
+FIX_AT = 0.99  # LP value at which the dive fixes a column
+ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
+
+
+class ColumnPool:
+    """Rows generated per employee (no duplicates) with their own cost (requests only)."""
+
+    def __init__(self, builder: RowBuilder):
+        self.builder = builder
+        self.rows: list[list[tuple[int, ...]]] = [[] for _ in builder.inst.staff]
+        self.cost: list[list[int]] = [[] for _ in builder.inst.staff]
+        self._seen: list[set[tuple[int, ...]]] = [set() for _ in builder.inst.staff]
+
+    def add(self, e: int, row: list[int] | tuple[int, ...]) -> int | None:
+        """Index of the new column, or None when employee e already has this row."""
+        key = tuple(row)
+        if key in self._seen[e]:
+            return None
+        self._seen[e].add(key)
+        self.rows[e].append(key)
+        self.cost[e].append(self.builder.own_cost(e, key))
+        return len(self.rows[e]) - 1
+
+    @property
+    def size(self) -> int:
+        return sum(len(r) for r in self.rows)
+
+
+class MasterLP:
+    """The master's linear relaxation in GLOP; columns are added as they are priced."""
+
+    def __init__(self, inst: NrpInstance):
+        self.inst = inst
+        self.solver = pywraplp.Solver.CreateSolver("GLOP")
+        self.convexity = [self.solver.Constraint(1.0, 1.0) for _ in inst.staff]
+        self.cover: dict[tuple[int, int], pywraplp.Constraint] = {}
+        objective = self.solver.Objective()
+        for (d, s), c in inst.cover.items():
+            row = self.solver.Constraint(c.requirement, c.requirement)
+            under = self.solver.NumVar(0.0, self.solver.infinity(), "")
+            over = self.solver.NumVar(0.0, self.solver.infinity(), "")
+            row.SetCoefficient(under, 1.0)
+            row.SetCoefficient(over, -1.0)
+            objective.SetCoefficient(under, c.under_weight)
+            objective.SetCoefficient(over, c.over_weight)
+            self.cover[d, s] = row
+        objective.SetMinimization()
+        self.columns: list[list[pywraplp.Variable]] = [[] for _ in inst.staff]
+        self._values: list[list[float]] = [[] for _ in inst.staff]
+
+    def add(self, e: int, row: tuple[int, ...], cost: int) -> None:
+        var = self.solver.NumVar(0.0, self.solver.infinity(), "")
+        self.solver.Objective().SetCoefficient(var, cost)
+        self.convexity[e].SetCoefficient(var, 1.0)
+        for d, s in enumerate(row):
+            if s != OFF and (d, s) in self.cover:
+                self.cover[d, s].SetCoefficient(var, 1.0)
+        self.columns[e].append(var)
+
+    def fix(self, e: int, index: int) -> None:
+        for k, var in enumerate(self.columns[e]):
+            var.SetBounds(float(k == index), float(k == index))
+
+    def values(self) -> list[list[float]]:
+        """Column values of the last solve (columns added since count as 0)."""
+        pairs = zip(self._values, self.columns, strict=True)
+        return [saved + [0.0] * (len(columns) - len(saved)) for saved, columns in pairs]
+
+    def solve(self) -> tuple[float, list[float], np.ndarray] | None:
+        """LP value, convexity duals and cover duals mu[d, s] (0 where a cell has no cover), or None."""
+        if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
+            return None
+        self._values = [[var.solution_value() for var in columns] for columns in self.columns]
+        mu = np.zeros((self.inst.horizon, self.inst.n_shifts))
+        for (d, s), row in self.cover.items():
+            mu[d, s] = row.dual_value()
+        return self.solver.Objective().Value(), [c.dual_value() for c in self.convexity], mu
+
+
+class Diver:
+    """Column generation with diving: converge the master LP, fix the columns the LP (almost) chooses, re-price
+    the employees still free, and so on until every employee has a row."""
+
+    def __init__(self, inst: NrpInstance, builder: RowBuilder, pool: ColumnPool, exact: ExactPricer):
+        self.inst, self.builder, self.pool, self.exact = inst, builder, pool, exact
+        self.master = MasterLP(inst)
+        for e in range(inst.n_staff):
+            for row, cost in zip(pool.rows[e], pool.cost[e], strict=True):
+                self.master.add(e, row, cost)
+        self.fixed: dict[int, int] = {}
+        self.rng = np.random.default_rng(7)
+        self.rounds = 0
+        self.root: float | None = None  # LP value before the first fix
+
+    def _add(self, e: int, row: list[int]) -> bool:
+        index = self.pool.add(e, row)
+        if index is None:
+            return False
+        self.master.add(e, self.pool.rows[e][index], self.pool.cost[e][index])
+        return True
+
+    def converge(
+        self, deadline: float, max_rounds: int, *, exact: bool = True
+    ) -> tuple[float, list[float], np.ndarray] | None:
+        """Price and re-solve until no free employee's row prices out, the LP value stalls (TAIL_ROUNDS rounds
+        gaining less than TAIL_GAIN together), `max_rounds` or the deadline. The quick DP prices first; CP-SAT
+        prices exactly the employees it found nothing for, two at a time (the solver releases the GIL)."""
+        solved, history = None, []
+        for _ in range(max_rounds):
+            solved = self.master.solve()
+            if solved is None or time.monotonic() >= deadline:
+                return solved
+            value, pi, mu = solved
+            history.append(value)
+            if len(history) > TAIL_ROUNDS and history[-TAIL_ROUNDS - 1] - value < TAIL_GAIN * abs(value):
+                return solved
+            self.rounds += 1
+            free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
+            added, hard = 0, []
+            for e in free:
+                rows = [r for r in price(self.builder, e, mu, self.rng) if self._reduced(e, r, pi, mu) < -PRICE_EPS]
+                added += sum(self._add(e, r) for r in rows)
+                if not rows:
+                    hard.append(e)
+            if exact and hard and time.monotonic() < deadline:
+                limit = min(PRICE_TIME, deadline - time.monotonic())
+                with ThreadPoolExecutor(PRICING_THREADS) as pool:
+                    priced = pool.map(partial(self.exact.price, self.builder, mu=mu, time_limit=limit), hard)
+                    for e, rows in zip(hard, priced, strict=True):
+                        added += sum(self._add(e, r) for r in rows if self._reduced(e, r, pi, mu) < -PRICE_EPS)
+            if not added:
+                return solved
+        return self.master.solve()
+
+    def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
+        return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
+
+    def dive(self, deadline: float, root_rounds: int = 1000, step_rounds: int = 1000) -> list[list[int]]:
+        """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest),
+        re-converge, repeat; when time runs out the rest take their largest column."""
+        root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
+        solved = self.converge(root_deadline, root_rounds)
+        self.root = solved[0] if solved else None
+        while len(self.fixed) < self.inst.n_staff:
+            values = self.master.values()
+            choice = {
+                e: max(range(len(values[e])), key=values[e].__getitem__)
+                for e in range(self.inst.n_staff)
+                if e not in self.fixed
+            }
+            late = time.monotonic() >= deadline
+            sure = [e for e, k in choice.items() if values[e][k] >= FIX_AT]
+            if late or not sure:
+                sure = sure or [max(choice, key=lambda e: values[e][choice[e]])]
+            for e in choice if late else sure:
+                self.fixed[e] = choice[e]
+                self.master.fix(e, choice[e])
+            if len(self.fixed) < self.inst.n_staff:
+                self.converge(deadline, step_rounds, exact=3 * len(self.fixed) >= 2 * self.inst.n_staff)
+        return [list(self.pool.rows[e][self.fixed[e]]) for e in range(self.inst.n_staff)]
+
+
+def _dual_sum(row: list[int] | tuple[int, ...], mu: np.ndarray) -> float:
+    return float(sum(mu[d, s] for d, s in enumerate(row) if s != OFF))
+
+
+def price(builder: RowBuilder, e: int, mu: np.ndarray, rng: np.random.Generator) -> list[list[int]]:
+    """Rows of employee e met while minimising own cost minus the cover duals (the row DP's multiplier search)."""
+    shifts = [s for s in range(builder.inst.n_shifts) if builder.max_count[e][s] > 0]
+    if not shifts:
+        return []
+    base = builder.own_cell_costs(e, shifts) - mu[:, shifts]
+    base += rng.uniform(0.0, PRICE_NOISE, base.shape)
+    return builder.lagrange_rows(e, shifts, base, PRICE_DP_ROUNDS)
+
+
+class _Collector(cp_model.CpSolverSolutionCallback):
+    """Keeps every row CP-SAT meets while pricing one employee (each improving one is a candidate column)."""
+
+    def __init__(self, cells: list[tuple[int, int, cp_model.IntVar]], horizon: int):
+        super().__init__()
+        self.cells, self.horizon = cells, horizon
+        self.rows: list[list[int]] = []
+
+    def on_solution_callback(self) -> None:
+        row = [OFF] * self.horizon
+        for d, s, var in self.cells:
+            if self.boolean_value(var):
+                row[d] = s
+        self.rows.append(row)
+
+
+class ExactPricer:
+    """Exact pricing by CP-SAT: each employee's row model (all hard rules) is built once; only the objective
+    changes with the duals."""
+
+    def __init__(self, inst: NrpInstance, roster: list[list[int]]):
+        from radhus.planning.nrp import _SubModel
+
+        self.inst = inst
+        self.models = [_SubModel(inst, roster, [e], 0, inst.horizon - 1, objective=False) for e in range(inst.n_staff)]
+
+    def price(self, builder: RowBuilder, e: int, mu: np.ndarray, time_limit: float) -> list[list[int]]:
+        sub = self.models[e]
+        own = builder.own_cell_costs(e, list(range(self.inst.n_shifts)))
+        cells = [(d, s, var) for (_, d, s), var in sub.x.items()]
+        sub.model.minimize(sum(round(PRICE_SCALE * (own[d, s] - mu[d, s])) * var for d, s, var in cells))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = max(0.01, time_limit)
+        collector = _Collector(cells, self.inst.horizon)
+        solver.solve(sub.model, collector)
+        return collector.rows

@@ -1,0 +1,90 @@
+"""Column generation for the NRP benchmark: exact pricing, the quick DP pricing against it, and the dive's roster
+checked by the independent checker."""
+
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from radhus.planning import nrp_colgen
+from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, roster_objective
+from radhus.planning.nrp_check import check_roster
+from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer, MasterLP, price
+from radhus.planning.nrp_construct import RowBuilder, row_violation
+
+NRP = Path("/work/shared/bench/nrp-curtois")
+pytestmark = pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
+ROUNDING = 0.05  # CP-SAT prices costs rounded to 1/1000; a row of up to 28 shifts may differ by this much
+
+
+def _greedy(inst: NrpInstance, seed: int) -> tuple[RowBuilder, list[list[int]]]:
+    builder = RowBuilder(inst)
+    roster, failed = builder.roster(list(range(inst.n_staff)), random.Random(seed))
+    assert not failed
+    return builder, roster
+
+
+def _reduced_cost(builder: RowBuilder, e: int, row: list[int], mu: np.ndarray) -> float:
+    return builder.own_cost(e, row) - sum(mu[d, s] for d, s in enumerate(row) if s != OFF)
+
+
+def test_exact_pricing_is_never_beaten_by_the_quick_dp_and_both_keep_the_rules():
+    inst = parse_nrp_file(NRP / "Instance5.txt")
+    builder, roster = _greedy(inst, 1)
+    pricer = ExactPricer(inst, roster)
+    rng = np.random.default_rng(5)
+    equal = 0
+    for e in range(inst.n_staff):
+        mu = rng.uniform(-20.0, 120.0, (inst.horizon, inst.n_shifts))
+        exact = pricer.price(builder, e, mu, 10.0)
+        quick = price(builder, e, mu, rng)
+        assert exact, "CP-SAT found no row for a feasible employee"
+        for row in exact + quick:
+            assert row_violation(inst, e, row) is None
+        best = min(_reduced_cost(builder, e, row, mu) for row in exact)
+        assert _reduced_cost(builder, e, exact[-1], mu) == pytest.approx(best, abs=ROUNDING)  # the last is optimal
+        if quick:
+            quick_best = min(_reduced_cost(builder, e, row, mu) for row in quick)
+            assert quick_best >= best - ROUNDING
+            equal += quick_best <= best + ROUNDING
+    assert equal >= inst.n_staff // 2  # with minutes exact in the DP, most employees price exactly without CP-SAT
+
+
+def test_master_lp_duals_price_the_columns_it_holds_at_zero_or_more():
+    inst = parse_nrp_file(NRP / "Instance2.txt")
+    builder, roster = _greedy(inst, 2)
+    master = MasterLP(inst)
+    pool = ColumnPool(builder)
+    for seed in range(3):
+        for e, row in enumerate(_greedy(inst, seed)[1]):
+            index = pool.add(e, row)
+            if index is not None:
+                master.add(e, pool.rows[e][index], pool.cost[e][index])
+    solved = master.solve()
+    assert solved is not None
+    value, pi, mu = solved
+    assert value <= roster_objective(inst, roster) + 1e-6  # the LP holds roster 2's columns
+    for e in range(inst.n_staff):
+        for row in pool.rows[e]:
+            assert _reduced_cost(builder, e, list(row), mu) - pi[e] >= -1e-6  # LP optimality
+
+
+def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
+    monkeypatch.setattr(nrp_colgen, "TAIL_GAIN", 0.0)  # converge fully, so that the root LP is a lower bound
+    inst = parse_nrp_file(NRP / "Instance2.txt")
+    builder, roster = _greedy(inst, 3)
+    pool = ColumnPool(builder)
+    for e, row in enumerate(roster):
+        pool.add(e, row)
+    diver = Diver(inst, builder, pool, ExactPricer(inst, roster))
+    dived = diver.dive(time.monotonic() + 30)
+    shift_ids = {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in r] for e, r in enumerate(dived)}
+    check = check_roster(inst, shift_ids)
+    assert check.valid, check.violations
+    assert check.objective == roster_objective(inst, dived)
+    assert diver.root is not None
+    assert diver.root <= 828 + 1e-6  # exact pricing at the root: the LP is a lower bound of the optimum (828)
+    assert check.objective >= 828
+    assert check.objective < roster_objective(inst, roster)
