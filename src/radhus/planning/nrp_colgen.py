@@ -175,12 +175,15 @@ class Diver:
     def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
 
-    def dive(self, deadline: float, root_rounds: int = 1000, step_rounds: int = 1000) -> list[list[int]]:
+    def dive(self, deadline: float, root_rounds: int = 1000, step_rounds: int = 1000) -> list[list[int]] | None:
         """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest),
-        re-converge, repeat; when time runs out the rest take their largest column."""
+        re-converge, repeat; when time runs out the rest take their largest column. None when the first column
+        generation does not converge within ROOT_SHARE of the time."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
         solved = self.converge(root_deadline, root_rounds)
-        self.root = solved[0] if solved else None
+        if solved is None or time.monotonic() >= root_deadline:
+            return None  # the LP is not converged: fixing its columns now gives a poor roster
+        self.root = solved[0]
         while len(self.fixed) < self.inst.n_staff:
             values = self.master.values()
             choice = {
