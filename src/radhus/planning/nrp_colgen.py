@@ -38,6 +38,7 @@ PRICE_DP_ROUNDS = 3  # multiplier rounds of the quick DP pricing before CP-SAT p
 PRICING_THREADS = 2  # exact pricings run two at a time (CP-SAT releases the GIL)
 PRICE_TIME = 0.25  # seconds for one exact pricing
 TAIL_ROUNDS, TAIL_GAIN = 5, 0.002  # column generation stops when 5 rounds gained less than 0.2 % of the LP value
+PARTIAL = 0.34  # a round's quick pricing stops once it added columns for this share of the free employees
 FIX_AT = 0.99  # LP value at which the dive fixes a column
 ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
 
@@ -130,6 +131,7 @@ class Diver:
         self.fixed: dict[int, int] = {}
         self.rng = np.random.default_rng(7)
         self.rounds = 0
+        self._next = 0  # where the next round's quick pricing starts (partial pricing)
         self.root: float | None = None  # LP value before the first fix
 
     def _add(self, e: int, row: list[int]) -> bool:
@@ -156,8 +158,12 @@ class Diver:
                 return solved
             self.rounds += 1
             free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
+            start = self._next % len(free)
             added, hard = 0, []
-            for e in free:
+            for e in free[start:] + free[:start]:
+                if added >= PARTIAL * len(free):
+                    break
+                self._next += 1
                 rows = [r for r in price(self.builder, e, mu, self.rng) if self._reduced(e, r, pi, mu) < -PRICE_EPS]
                 added += sum(self._add(e, r) for r in rows)
                 if not rows:
