@@ -6,7 +6,7 @@ The solver works in phases, all inside one wall-clock budget:
    over a year, and CP-SAT solves only the rows it cannot build; row rebuilding (the best of greedy rows and, on
    large instances, a Lagrangian DP's optimal-or-near row against all the others) and a CP-SAT descent over
    single employees then improve it for the rest of the construction budget;
-2. instances up to DIVE_MAX_CELLS cells and LARGE_STAFF_DAYS employee-days: column generation with diving
+2. instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days: column generation with diving
    (nrp_colgen) for DIVE_SHARE of the time left: the master LP over whole rows is tight on this benchmark, and the
    dive's roster was at the best known value on Instances 9-11 at 60 s where the LNS alone stayed 4-30 % above;
 3. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
@@ -52,6 +52,7 @@ DIVE_SHARE = 0.85  # share of the time left after construction for column genera
 # Instances up to DIVE_MAX_CELLS cells (and not large) dive; the root LP converged in about 10 s on Instance11 (5 304
 # cells) but took 48 s on Instance12 (10 452), where the LNS does better with the time.
 DIVE_MAX_CELLS = 8000
+DIVE_MAX_DAYS = 35  # Instance8 over 56 days (4 316 cells): the root LP had not converged after 60 s
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
 LNS_START_CELLS = 1500.0  # first size of an LNS sub-problem in free cells; adapts to how quickly they close
 LNS_MIN_CELLS = 200.0
@@ -755,11 +756,11 @@ def solve_instance(
     small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
     if large:
         search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
-    elif cell_count(inst) <= DIVE_MAX_CELLS:
+    elif cell_count(inst) <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS:
         search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
         search.dive(DIVE_SHARE * search.left())
     else:
-        search.construct(min(8.0, 0.3 * time_limit), long_rows=False)
+        search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
     if small:
         search.full_solve(max(0.5, (search.left() - 0.3) * FULL_SHARE))  # then LNS unless proven optimal
     else:
