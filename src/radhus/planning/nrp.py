@@ -592,15 +592,25 @@ class _Search:
         self.descend(max(0.0, stop - time.monotonic()))
 
     def dive(self, budget: float) -> None:
-        """Column generation with diving (nrp_colgen) from the incumbent's rows; the roster it fixes is offered."""
+        """Column generation with diving (nrp_colgen) from the incumbent's rows; the employees the dive leaves free
+        are then solved together by CP-SAT against the fixed ones, and both rosters are offered."""
         builder = RowBuilder(self.inst)
         pool = ColumnPool(builder)
         for e, row in enumerate(self.roster):
             pool.add(e, row)
         diver = Diver(self.inst, builder, pool, ExactPricer(self.inst, self.roster))
-        roster = diver.dive(time.monotonic() + budget)
-        if roster is not None:
-            self.offer(roster)
+        stop = time.monotonic() + budget
+        roster = diver.dive(stop)
+        if roster is None:
+            return
+        self.offer(roster)
+        free = [e for e in range(self.inst.n_staff) if e not in diver.fixed]
+        if free:
+            rest = _SubModel(self.inst, roster, free, 0, self.inst.horizon - 1)
+            left = max(0.5, stop - time.monotonic())
+            _, solved, _ = rest.solve(time_limit=left, workers=self.workers, seed=self.rng.randrange(1 << 20))
+            if solved is not None:
+                self.offer(solved)
 
     def _feasible_row(self, e: int) -> list[list[int]]:
         """The roster with employee e's row from a CP-SAT feasibility solve (the portfolio, until the deadline)."""

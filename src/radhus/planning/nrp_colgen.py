@@ -37,9 +37,12 @@ PRICE_NOISE = 1e-3  # tie-breaking noise on the cell costs of the quick DP prici
 PRICE_DP_ROUNDS = 3  # multiplier rounds of the quick DP pricing before CP-SAT prices the employee exactly
 PRICING_THREADS = 2  # exact pricings run two at a time (CP-SAT releases the GIL)
 PRICE_TIME = 0.25  # seconds for one exact pricing
-TAIL_ROUNDS, TAIL_GAIN = 5, 0.002  # column generation stops when 5 rounds gained less than 0.2 % of the LP value
+# column generation stops when the last 5 rounds gained less than 0.2 % of the LP value, from the 20th round on (the
+# first rounds may pivot degenerately without any gain)
+TAIL_ROUNDS, TAIL_GAIN, TAIL_AFTER = 5, 0.002, 20
 PARTIAL = 0.34  # a round's quick pricing stops once it added columns for this share of the free employees
 FIX_AT = 0.99  # LP value at which the dive fixes a column
+DIVE_REST = 6  # employees left free at the end of a dive, for an exact solve of their rows together
 ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
 
 
@@ -154,7 +157,7 @@ class Diver:
                 return solved
             value, pi, mu = solved
             history.append(value)
-            if len(history) > TAIL_ROUNDS and history[-TAIL_ROUNDS - 1] - value < TAIL_GAIN * abs(value):
+            if len(history) > TAIL_AFTER and history[-TAIL_ROUNDS - 1] - value < TAIL_GAIN * abs(value):
                 return solved
             self.rounds += 1
             free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
@@ -183,14 +186,15 @@ class Diver:
 
     def dive(self, deadline: float, root_rounds: int = 1000, step_rounds: int = 1000) -> list[list[int]] | None:
         """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest),
-        re-converge, repeat; when time runs out the rest take their largest column. None when the first column
-        generation does not converge within ROOT_SHARE of the time."""
+        re-converge, repeat until DIVE_REST employees are free (the caller solves those together: a dive's last
+        fixes are its worst) or time runs out; the free ones take their largest column. None when the first
+        column generation does not converge within ROOT_SHARE of the time."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
         solved = self.converge(root_deadline, root_rounds)
         if solved is None or time.monotonic() >= root_deadline:
             return None  # the LP is not converged: fixing its columns now gives a poor roster
         self.root = solved[0]
-        while len(self.fixed) < self.inst.n_staff:
+        while self.inst.n_staff - len(self.fixed) > DIVE_REST:
             values = self.master.values()
             choice = {
                 e: max(range(len(values[e])), key=values[e].__getitem__)
@@ -206,7 +210,11 @@ class Diver:
                 self.master.fix(e, choice[e])
             if len(self.fixed) < self.inst.n_staff:
                 self.converge(deadline, step_rounds, exact=3 * len(self.fixed) >= 2 * self.inst.n_staff)
-        return [list(self.pool.rows[e][self.fixed[e]]) for e in range(self.inst.n_staff)]
+        values = self.master.values()
+        return [
+            list(self.pool.rows[e][self.fixed[e] if e in self.fixed else int(np.argmax(values[e]))])
+            for e in range(self.inst.n_staff)
+        ]
 
 
 def _dual_sum(row: list[int] | tuple[int, ...], mu: np.ndarray) -> float:

@@ -272,17 +272,25 @@ class RowBuilder:
             price, step = _next_price(price, low, high, bound, step)
         return found
 
-    def _units(self, e: int, shifts: list[int], lattice: _Lattice) -> tuple[list[int], int, int] | None:
-        """Shift lengths and employee e's [min, max] minutes in units of their common divisor, when the DP over
-        them stays small (EXACT_STATES); else None and the minutes are priced instead."""
+    def _units(
+        self, e: int, shifts: list[int], lattice: _Lattice
+    ) -> tuple[list[int], int, int, tuple[int, int]] | None:
+        """Shift lengths and employee e's [min, max] minutes in units of their common divisor, and the allowed shift
+        with the tightest maximum (fewest times, when below the days that could be worked), for `solve_units`; None
+        when that DP would not stay small (EXACT_STATES) and the minutes are priced instead."""
         st = self.inst.staff[e]
         unit = math.gcd(*(self.length[s] for s in shifts))
         if unit <= 0 or st.max_minutes < 0:
             return None
         high = st.max_minutes // unit
+        most_days = self.inst.horizon - len(self.inst.days_off[e])
+        tight = min(range(len(shifts)), key=lambda j: self.max_count[e][shifts[j]])
+        cap = (tight, self.max_count[e][shifts[tight]]) if self.max_count[e][shifts[tight]] < most_days else (-1, 0)
+        if (high + 1) * (cap[1] + 1) * lattice.size * lattice.width * self.inst.horizon > EXACT_STATES:
+            cap = (-1, 0)
         if (high + 1) * lattice.size * lattice.width * self.inst.horizon > EXACT_STATES:
             return None
-        return [self.length[s] // unit for s in shifts], min(high, -(-max(0, st.min_minutes) // unit)), high
+        return [self.length[s] // unit for s in shifts], min(high, -(-max(0, st.min_minutes) // unit)), high, cap
 
     def _shift_costs(self, e: int, counts: list[list[int]], shifts: list[int]) -> np.ndarray:
         """cost[d, j]: what working allowed shift j on day d adds to the objective, given the others' counts
@@ -579,40 +587,46 @@ class _Lattice:
         return path
 
     def solve_units(
-        self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int
+        self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int, cap: tuple[int, int]
     ) -> list[int] | None:
         """Like `solve`, with the row's total work units (minutes over their common divisor) kept in [low, high]
-        exactly: the units used so far are one more dimension of the state."""
+        and one allowed shift's count (`cap` = (shift, most times)) kept exactly: the units used and that shift's
+        count so far are two more dimensions of the state."""
         horizon, size, width = cost.shape[0], self.size, self.width
-        value = np.full((size + 1, width + 1, high + 1), np.inf)
+        capped, most = cap
+        value = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
         value[:size, :width, low:] = 0.0
-        policy = np.empty((horizon, size, width, high + 1), dtype=np.int8)
+        policy = np.empty((horizon, size, width, high + 1, most + 1), dtype=np.int8)
         for d in range(horizon - 1, -1, -1):
             kind = self.kind(d)
             best = value[self.off_next[kind], :width]
             choice = np.full(best.shape, -1, dtype=np.int8)
             if workable[d]:
-                new = self.new_weekend[kind].astype(bool)[:, None, None]
+                new = self.new_weekend[kind].astype(bool)[:, None, None, None]
                 for j, unit in enumerate(units):
                     after = value[self.work_next[kind][:, j]]
                     after = np.where(new, after[:, 1:], after[:, :width])
                     work = np.full(best.shape, np.inf)
-                    work[:, :, : high + 1 - unit] = after[:, :, unit:] + cost[d, j]
+                    if j == capped:
+                        work[:, :, : high + 1 - unit, :most] = after[:, :, unit:, 1:] + cost[d, j]
+                    else:
+                        work[:, :, : high + 1 - unit] = after[:, :, unit:] + cost[d, j]
                     better = work < best
                     best = np.where(better, work, best)
                     choice[better] = j
             policy[d] = choice
             value[:size, :width] = best
-        if not np.isfinite(value[self.start, 0, 0]):
+        if not np.isfinite(value[self.start, 0, 0, 0]):
             return None
-        path, a, w, m = [], self.start, 0, 0
+        path, a, w, m, c = [], self.start, 0, 0, 0
         for d in range(horizon):
-            kind, j = self.kind(d), int(policy[d, a, w, m])
+            kind, j = self.kind(d), int(policy[d, a, w, m, c])
             path.append(j)
             if j < 0:
                 a = int(self.off_next[kind][a])
             else:
                 w += int(self.new_weekend[kind][a])
                 m += units[j]
+                c += int(j == capped)
                 a = int(self.work_next[kind][a, j])
         return path
