@@ -19,6 +19,9 @@ Every row returned is re-checked by `row_violation` (the rules written out once 
 each cell, so its cover gain is exact) by dynamic programming over (day, run state with the succession class of the
 shift before, weekends used), a few milliseconds per solve even over a year; total minutes and per-shift maxima are
 priced by Lagrange multipliers searched until the row keeps them. Rows it cannot close are left to the greedy ones.
+Where the state stays small (short horizons, EXACT_STATES), the minutes used and the count of the shift with the
+tightest maximum are state dimensions instead (`solve_units`), so only the other maxima are priced. The same DP
+prices columns for nrp_colgen (`lagrange_rows` with the LP's duals as cell costs).
 """
 
 from __future__ import annotations
