@@ -88,3 +88,14 @@ def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
     assert diver.root <= 828 + 1e-6  # exact pricing at the root: the LP is a lower bound of the optimum (828)
     assert check.objective >= 828
     assert check.objective < roster_objective(inst, roster)
+
+
+def test_dive_gives_up_when_its_root_lp_cannot_converge_in_time():
+    inst = parse_nrp_file(NRP / "Instance9.txt")
+    builder, roster = _greedy(inst, 4)
+    pool = ColumnPool(builder)
+    for e, row in enumerate(roster):
+        pool.add(e, row)
+    diver = Diver(inst, builder, pool, ExactPricer(inst, roster))
+    assert diver.dive(time.monotonic() + 0.05) is None  # an unconverged LP's columns would make a poor roster
+    assert diver.root is None

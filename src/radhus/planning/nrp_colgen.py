@@ -41,6 +41,7 @@ PRICE_TIME = 0.25  # seconds for one exact pricing
 # first rounds may pivot degenerately without any gain)
 TAIL_ROUNDS, TAIL_GAIN, TAIL_AFTER = 5, 0.002, 20
 PARTIAL = 0.34  # a round's quick pricing stops once it added columns for this share of the free employees
+MAX_ROUNDS = 1000  # pricing rounds per column generation (the root's, or a dive step's) at the most
 FIX_AT = 0.99  # LP value at which the dive fixes a column
 DIVE_REST = 6  # employees left free at the end of a dive, for an exact solve of their rows together
 ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
@@ -184,13 +185,13 @@ class Diver:
     def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
 
-    def dive(self, deadline: float, root_rounds: int = 1000, step_rounds: int = 1000) -> list[list[int]] | None:
+    def dive(self, deadline: float) -> list[list[int]] | None:
         """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest),
         re-converge, repeat until DIVE_REST employees are free (the caller solves those together: a dive's last
         fixes are its worst) or time runs out; the free ones take their largest column. None when the first
         column generation does not converge within ROOT_SHARE of the time."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
-        solved = self.converge(root_deadline, root_rounds)
+        solved = self.converge(root_deadline, MAX_ROUNDS)
         if solved is None or time.monotonic() >= root_deadline:
             return None  # the LP is not converged: fixing its columns now gives a poor roster
         self.root = solved[0]
@@ -209,7 +210,7 @@ class Diver:
                 self.fixed[e] = choice[e]
                 self.master.fix(e, choice[e])
             if len(self.fixed) < self.inst.n_staff:
-                self.converge(deadline, step_rounds, exact=3 * len(self.fixed) >= 2 * self.inst.n_staff)
+                self.converge(deadline, MAX_ROUNDS, exact=3 * len(self.fixed) >= 2 * self.inst.n_staff)
         values = self.master.values()
         return [
             list(self.pool.rows[e][self.fixed[e] if e in self.fixed else int(np.argmax(values[e]))])

@@ -268,6 +268,8 @@ class RowBuilder:
                 if hidden + float(shift_price @ (cap - used)) < DP_GAP:
                     break
             shift_price = np.maximum(0.0, shift_price + self.unit * (used - cap) / np.maximum(cap, 1.0))
+            if exact is not None:
+                continue  # the minutes are a state dimension: no price to search
             if minutes > st.max_minutes or (price < 0 and minutes > st.min_minutes):
                 low = price
             elif minutes < st.min_minutes or (price > 0 and minutes < st.max_minutes):
