@@ -8,7 +8,7 @@ The solver works in phases, all inside one wall-clock budget:
    single employees then improve it for the rest of the construction budget;
 2. instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days: column generation with diving
    (nrp_colgen) for DIVE_SHARE of the time left: the master LP over whole rows is tight on this benchmark, and the
-   dive's roster was at the best known value on Instances 9-11 at 60 s where the LNS alone stayed 4-30 % above;
+   dive's roster was at the best known value on Instances 9-12 at 60 s where the LNS alone stayed 4-30 % above;
 3. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
    roster for half the time left, which also gives a lower bound and proves optimality on the smallest instances;
    larger ones: a short descent that re-optimises each employee alone against all the others;
@@ -49,9 +49,10 @@ LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use L
 REBUILD_SHARE = 0.1  # share of the construction budget for greedy row rebuilding on smaller instances
 LARGE_CONSTRUCT_SHARE = 0.7  # the row DP's rebuilding gains more than LNS there (60 x 364: 78 900 against 86 200)
 DIVE_SHARE = 0.85  # share of the time left after construction for column generation with diving
-# Instances up to DIVE_MAX_CELLS cells (and not large) dive; the root LP converged in about 10 s on Instance11 (5 304
-# cells) but took 48 s on Instance12 (10 452), where the LNS does better with the time.
-DIVE_MAX_CELLS = 8000
+# Instances up to DIVE_MAX_CELLS cells (and not large) dive; with the compiled row DP (nrp_kernels) the root LP of
+# Instance12 (10 452 cells) converges in about 7 s (48 s before), and Instance12 widened to 120 staff (20 904 cells)
+# in 12 s, but then its dive, one fix after another, did not end within 100 s.
+DIVE_MAX_CELLS = 12000
 DIVE_MAX_DAYS = 35  # Instance8 over 56 days (4 316 cells): the root LP had not converged after 60 s
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
 LNS_START_CELLS = 1500.0  # first size of an LNS sub-problem in free cells; adapts to how quickly they close

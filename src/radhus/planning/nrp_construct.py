@@ -17,11 +17,11 @@ Every row returned is re-checked by `row_violation` (the rules written out once 
 
 `RowBuilder.optimise` finds an employee's cheapest row against all the others' cover (the row adds at most one to
 each cell, so its cover gain is exact) by dynamic programming over (day, run state with the succession class of the
-shift before, weekends used), a few milliseconds per solve even over a year; total minutes and per-shift maxima are
-priced by Lagrange multipliers searched until the row keeps them. Rows it cannot close are left to the greedy ones.
-Where the state stays small (short horizons, EXACT_STATES), the minutes used and the count of the shift with the
-tightest maximum are state dimensions instead (`solve_units`), so only the other maxima are priced. The same DP
-prices columns for nrp_colgen (`lagrange_rows` with the LP's duals as cell costs).
+shift before, weekends used; compiled in nrp_kernels), about a millisecond per solve on four weeks; total minutes
+and per-shift maxima are priced by Lagrange multipliers searched until the row keeps them. Rows it cannot close
+are left to the greedy ones. Where the state stays small (short horizons, EXACT_STATES), the minutes used and the
+count of the shift with the tightest maximum are state dimensions instead (`solve_units`), so only the other maxima
+are priced. The same DP prices columns for nrp_colgen (`lagrange_rows` with the LP's duals as cell costs).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from radhus.planning.nrp_kernels import cheapest_path, cheapest_path_units
 
 if TYPE_CHECKING:
     from radhus.planning.nrp import NrpInstance
@@ -520,76 +522,43 @@ class _Lattice:
         self.size = n_work * n_cls + chart.size - n_work  # augmented states; index `size` is the dead end
         self.start = self._index(chart, chart.start, 0, n_cls)
         self.width = max(0, max_weekends) + 1
-        self.off_next: list[np.ndarray] = []
-        self.work_next: list[np.ndarray] = []
-        self.work_rows: list[np.ndarray] = []
-        self.new_weekend: list[np.ndarray] = []  # 1 where working that day starts a weekend not yet worked
+        # transitions per kind of day: off_next[kind, a], work_next[kind, a, j] (`size` = dead end), new_weekend
+        # [kind, a] = 1 where working that day starts a weekend not yet worked
+        self.off_next = np.full((4, self.size), self.size, dtype=np.int64)
+        self.work_next = np.full((4, self.size, len(shifts)), self.size, dtype=np.int64)
+        self.new_weekend = np.zeros((4, self.size), dtype=np.int64)
         for kind in range(4):
             d = (0, 1, 5, 6)[kind]
-            off_next = np.full(self.size, self.size, dtype=np.intp)
-            work_next = np.full((self.size, len(shifts)), self.size, dtype=np.intp)
-            new = np.zeros(self.size, dtype=np.intp)
             for q in range(chart.size):
                 for k in range(n_cls if chart.is_work(q) else 1):
                     a = self._index(chart, q, k, n_cls)
                     if chart.off[q] >= 0:
-                        off_next[a] = self._index(chart, chart.off[q], 0, n_cls)
-                    new[a] = int(d % 7 == 5 or (d % 7 == 6 and not chart.is_work(q)))
+                        self.off_next[kind, a] = self._index(chart, chart.off[q], 0, n_cls)
+                    self.new_weekend[kind, a] = int(d % 7 == 5 or (d % 7 == 6 and not chart.is_work(q)))
                     q_next = chart.work_at(q, d) if kind == 0 else chart.work[q]
                     if q_next < 0 or (kind == 0 and q != chart.start):
                         continue
                     for j in range(len(shifts)):
                         if not (chart.is_work(q) and kinds[k][j]):
-                            work_next[a, j] = self._index(chart, q_next, cls[j], n_cls)
-            self.off_next.append(off_next)
-            self.work_next.append(work_next)
-            self.new_weekend.append(new)
-            # row of the value table after working: [values at w; values at w + 1] stacked, for a new weekend
-            self.work_rows.append(work_next + new[:, None] * (self.size + 1))
+                            self.work_next[kind, a, j] = self._index(chart, q_next, cls[j], n_cls)
 
     @staticmethod
     def _index(chart: _Chart, q: int, k: int, n_cls: int) -> int:
         return q * n_cls + k if chart.is_work(q) else chart.work_states * n_cls + q - chart.work_states
 
     @staticmethod
-    def kind(d: int) -> int:
-        return 0 if d == 0 else (2 if d % 7 == 5 else (3 if d % 7 == 6 else 1))
+    def kinds(horizon: int) -> np.ndarray:
+        """Kind of each day: 0 = day 0, 1 = weekday, 2 = Saturday, 3 = Sunday (the horizon starts on a Monday)."""
+        day = np.arange(horizon) % 7
+        kinds = np.where(day == 5, 2, np.where(day == 6, 3, 1))
+        kinds[:1] = 0
+        return kinds
 
     def solve(self, cost: np.ndarray, workable: list[bool]) -> list[int] | None:
         """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0):
         the index of the allowed shift worked each day or -1, or None when the run rules cannot be kept."""
-        horizon, size, width = cost.shape[0], self.size, self.width
-        value = np.zeros((size + 1, width + 1))
-        value[size, :] = np.inf
-        value[:, width] = np.inf
-        policy = np.empty((horizon, size, width), dtype=np.int8)
-        for d in range(horizon - 1, -1, -1):
-            kind = self.kind(d)
-            stay = value[self.off_next[kind], :width]
-            if workable[d]:
-                shifted = np.concatenate((value[:, :width], value[:, 1:]))
-                work = np.take(shifted, self.work_rows[kind], axis=0)
-                work += cost[d][None, :, None]
-                choice = work.argmin(axis=1)
-                best = np.take_along_axis(work, choice[:, None, :], axis=1)[:, 0, :]
-                rest = stay <= best
-                policy[d] = np.where(rest, -1, choice)
-                value[:size, :width] = np.where(rest, stay, best)
-            else:
-                policy[d] = -1
-                value[:size, :width] = stay
-        if not np.isfinite(value[self.start, 0]):
-            return None
-        path, a, w = [], self.start, 0
-        for d in range(horizon):
-            kind, j = self.kind(d), int(policy[d, a, w])
-            path.append(j)
-            if j < 0:
-                a = int(self.off_next[kind][a])
-            else:
-                w += int(self.new_weekend[kind][a])
-                a = int(self.work_next[kind][a, j])
-        return path
+        path = cheapest_path(*self._tables(cost, workable))
+        return path.tolist() if len(path) else None
 
     def solve_units(
         self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int, cap: tuple[int, int]
@@ -597,41 +566,11 @@ class _Lattice:
         """Like `solve`, with the row's total work units (minutes over their common divisor) kept in [low, high]
         and one allowed shift's count (`cap` = (shift, most times)) kept exactly: the units used and that shift's
         count so far are two more dimensions of the state."""
-        horizon, size, width = cost.shape[0], self.size, self.width
-        capped, most = cap
-        value = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
-        value[:size, :width, low:] = 0.0
-        policy = np.empty((horizon, size, width, high + 1, most + 1), dtype=np.int8)
-        for d in range(horizon - 1, -1, -1):
-            kind = self.kind(d)
-            best = value[self.off_next[kind], :width]
-            choice = np.full(best.shape, -1, dtype=np.int8)
-            if workable[d]:
-                new = self.new_weekend[kind].astype(bool)[:, None, None, None]
-                for j, unit in enumerate(units):
-                    after = value[self.work_next[kind][:, j]]
-                    after = np.where(new, after[:, 1:], after[:, :width])
-                    work = np.full(best.shape, np.inf)
-                    if j == capped:
-                        work[:, :, : high + 1 - unit, :most] = after[:, :, unit:, 1:] + cost[d, j]
-                    else:
-                        work[:, :, : high + 1 - unit] = after[:, :, unit:] + cost[d, j]
-                    better = work < best
-                    best = np.where(better, work, best)
-                    choice[better] = j
-            policy[d] = choice
-            value[:size, :width] = best
-        if not np.isfinite(value[self.start, 0, 0, 0]):
-            return None
-        path, a, w, m, c = [], self.start, 0, 0, 0
-        for d in range(horizon):
-            kind, j = self.kind(d), int(policy[d, a, w, m, c])
-            path.append(j)
-            if j < 0:
-                a = int(self.off_next[kind][a])
-            else:
-                w += int(self.new_weekend[kind][a])
-                m += units[j]
-                c += int(j == capped)
-                a = int(self.work_next[kind][a, j])
-        return path
+        units_np = np.array(units, dtype=np.int64)
+        path = cheapest_path_units(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1])
+        return path.tolist() if len(path) else None
+
+    def _tables(self, cost: np.ndarray, workable: list[bool]) -> tuple:
+        costs = np.ascontiguousarray(cost, dtype=np.float64)
+        days = self.kinds(len(costs))
+        return costs, np.array(workable), days, self.off_next, self.work_next, self.new_weekend, self.width, self.start
