@@ -39,11 +39,13 @@ def test_exact_pricing_is_never_beaten_by_the_quick_dp_and_both_keep_the_rules()
     for e in range(inst.n_staff):
         mu = rng.uniform(-20.0, 120.0, (inst.horizon, inst.n_shifts))
         exact = pricer.price(builder, e, mu, 10.0)
-        quick = price(builder, e, mu, rng)
+        quick, bound = price(builder, e, mu, rng)
         assert exact, "CP-SAT found no row for a feasible employee"
         for row in exact + quick:
             assert row_violation(inst, e, row) is None
         best = min(_reduced_cost(builder, e, row, mu) for row in exact)
+        # the DP's Lagrangian bound never exceeds the optimum by more than its tie-breaking noise
+        assert bound <= best + ROUNDING + nrp_colgen.PRICE_NOISE * inst.horizon
         assert _reduced_cost(builder, e, exact[-1], mu) == pytest.approx(best, abs=ROUNDING)  # the last is optimal
         if quick:
             quick_best = min(_reduced_cost(builder, e, row, mu) for row in quick)

@@ -49,11 +49,12 @@ LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use L
 REBUILD_SHARE = 0.1  # share of the construction budget for greedy row rebuilding on smaller instances
 LARGE_CONSTRUCT_SHARE = 0.7  # the row DP's rebuilding gains more than LNS there (60 x 364: 78 900 against 86 200)
 DIVE_SHARE = 0.85  # share of the time left after construction for column generation with diving
-# Instances up to DIVE_MAX_CELLS cells (and not large) dive; with the compiled row DP (nrp_kernels) the root LP of
-# Instance12 (10 452 cells) converges in about 7 s (48 s before), and Instance12 widened to 120 staff (20 904 cells)
-# in 12 s, but then its dive, one fix after another, did not end within 100 s.
-DIVE_MAX_CELLS = 12000
-DIVE_MAX_DAYS = 35  # Instance8 over 56 days (4 316 cells): the root LP had not converged after 60 s
+# Instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days (and not large) dive. With the compiled row DP
+# (nrp_kernels) the root LP of Instance12 (10 452 cells) converges in about 7 s (48 s before); at 120 s, Instance12
+# widened to 120 staff (20 904 cells) reached 8 093 with the dive against 10 172 without, Instance8 over 56 days
+# 2 726 against 3 304, but Instance9 over 84 days 413 against 344 (its dive barely ends in time).
+DIVE_MAX_CELLS = 30000
+DIVE_MAX_DAYS = 56
 LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at once
 LNS_START_CELLS = 1500.0  # first size of an LNS sub-problem in free cells; adapts to how quickly they close
 LNS_MIN_CELLS = 200.0
