@@ -1,10 +1,12 @@
 """The greedy NRP row builder and the row DP: every row they return keeps the hard rules (the independent checker),
 the DP row is never worse than the greedy one and matches CP-SAT's single-row optimum where its prices close."""
 
+import itertools
 import random
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from ortools.sat.python import cp_model
 from typer.testing import CliRunner
@@ -21,7 +23,7 @@ from radhus.planning.nrp import (
     solve_instance,
 )
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_construct import RowBuilder
+from radhus.planning.nrp_construct import RowBuilder, row_violation
 from tests.planning.nrp_tiling import tiled_text
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -131,3 +133,23 @@ def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e):
     assert status == cp_model.OPTIMAL and best is not None
     roster[e] = row
     assert roster_objective(inst, roster) == roster_objective(inst, best)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed):
+    # Instance1: 14 days and one shift type, so all 2^14 rows of an employee can be enumerated and checked
+    inst = _instance("Instance1")
+    builder = RowBuilder(inst)
+    costs = np.random.default_rng(seed).normal(0.0, 10.0, (inst.horizon, 1))
+    for e in range(inst.n_staff):
+        feasible = []
+        for bits in itertools.product((OFF, 0), repeat=inst.horizon):
+            row = list(bits)
+            if row_violation(inst, e, row) is None:
+                feasible.append(sum(costs[d, 0] for d, s in enumerate(row) if s != OFF))
+        rows, bound = builder.lagrange_rows(e, [0], costs)
+        assert feasible and rows  # minutes and the one cap are DP dimensions here: the DP row is exact
+        assert all(row_violation(inst, e, row) is None for row in rows)
+        best = min(sum(costs[d, 0] for d, s in enumerate(row) if s != OFF) for row in rows)
+        assert best == pytest.approx(min(feasible))
+        assert bound == pytest.approx(min(feasible))
