@@ -3,18 +3,28 @@
 Both kernels walk the days backwards over value tables indexed by the lattice state (run state with the succession
 class of the shift before; index `size` is the dead end), the weekends used (index `width` is over the limit) and,
 in `cheapest_path_units`, the work units used and the count of one capped shift. Ties prefer a day off, then the
-lower shift index. They run in microseconds per day where the same table operations in numpy cost milliseconds per
-row in call overhead (the tables hold a few thousand values). `cache=True` keeps the machine code beside the module
-when the folder is writable, so only a process's first call compiles (about a second).
+lower shift index. They are 3-5 times faster than the same table operations in numpy, whose call overhead dominates
+on tables of a few thousand values (per row: Instance12 0.66 against 3.46 ms, Instance9 5.3 against 27 ms).
+Compiling both takes about 6.6 s, once: the machine code is cached beside the module (or in the user's cache
+folder); where no cache folder is writable, each process compiles on its first call.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+def _compiled(function: Callable) -> Callable:
+    try:
+        return njit(cache=True)(function)
+    except RuntimeError:  # numba found no writable cache location
+        return njit(function)
+
+
+@_compiled
 def cheapest_path(cost, workable, kinds, off_next, work_next, new_weekend, width, start):  # pragma: no cover
     """Index of the shift worked each day (-1 = off) on the cheapest path, or an empty array when none exists.
     cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
@@ -58,7 +68,7 @@ def cheapest_path(cost, workable, kinds, off_next, work_next, new_weekend, width
     return path
 
 
-@njit(cache=True)
+@_compiled
 def cheapest_path_units(
     cost, workable, kinds, off_next, work_next, new_weekend, width, start, units, low, high, capped, most
 ):  # pragma: no cover
