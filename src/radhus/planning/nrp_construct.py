@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from radhus.planning.nrp_kernels import cheapest_path, cheapest_path_units
+from radhus.planning.nrp_kernels import cheapest_path
 
 if TYPE_CHECKING:
     from radhus.planning.nrp import NrpInstance
@@ -571,8 +571,7 @@ class _Lattice:
     def solve(self, cost: np.ndarray, workable: list[bool]) -> list[int] | None:
         """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0):
         the index of the allowed shift worked each day or -1, or None when the run rules cannot be kept."""
-        path = cheapest_path(*self._tables(cost, workable))
-        return path.tolist() if len(path) else None
+        return self.solve_units(cost, workable, [0] * cost.shape[1], 0, 0, (-1, 0))
 
     def solve_units(
         self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int, cap: tuple[int, int]
@@ -581,7 +580,7 @@ class _Lattice:
         and one allowed shift's count (`cap` = (shift, most times)) kept exactly: the units used and that shift's
         count so far are two more dimensions of the state."""
         units_np = np.array(units, dtype=np.int64)
-        path = cheapest_path_units(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1])
+        path = cheapest_path(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1])
         return path.tolist() if len(path) else None
 
     def _tables(self, cost: np.ndarray, workable: list[bool]) -> tuple:

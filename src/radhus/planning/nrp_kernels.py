@@ -1,12 +1,12 @@
 """Compiled inner loops of the NRP row DP (numba): the cheapest path through one employee's state lattice.
 
-Both kernels walk the days backwards over value tables indexed by the lattice state (run state with the succession
-class of the shift before; index `size` is the dead end), the weekends used (index `width` is over the limit) and,
-in `cheapest_path_units`, the work units used and the count of one capped shift. Ties prefer a day off, then the
-lower shift index. They are 3-5 times faster than the same table operations in numpy, whose call overhead dominates
-on tables of a few thousand values (per row: Instance12 0.66 against 3.46 ms, Instance9 5.3 against 27 ms).
-Compiling both takes about 6.6 s, once: the machine code is cached beside the module (or in the user's cache
-folder); where no cache folder is writable, each process compiles on its first call.
+The kernel walks the days backwards over value tables indexed by the lattice state (run state with the succession
+class of the shift before; index `size` is the dead end), the weekends used (index `width` is over the limit), the
+work units used and the count of one capped shift. Ties prefer a day off, then the lower shift index. It is 3-5
+times faster than the same table operations in numpy, whose call overhead dominates on tables of a few thousand
+values (per row: Instance12 0.66 against 3.46 ms, Instance9 5.3 against 27 ms). Compiling it takes about 6 s, once:
+the machine code is cached beside the module (or in the user's cache folder); where no cache folder is writable,
+each process compiles on its first call.
 """
 
 from __future__ import annotations
@@ -25,55 +25,14 @@ def _compiled(function: Callable) -> Callable:
 
 
 @_compiled
-def cheapest_path(cost, workable, kinds, off_next, work_next, new_weekend, width, start):  # pragma: no cover
-    """Index of the shift worked each day (-1 = off) on the cheapest path, or an empty array when none exists.
-    cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
-    the lattice's transitions per kind of day (kinds[d])."""
-    horizon, n_jobs = cost.shape
-    size = off_next.shape[1]
-    after = np.full((size + 1, width + 1), np.inf)
-    after[:size, :width] = 0.0
-    here = np.full((size + 1, width + 1), np.inf)
-    policy = np.full((horizon, size, width), -1, np.int8)
-    for d in range(horizon - 1, -1, -1):
-        k = kinds[d]
-        here[:size, :width] = after[off_next[k], :width]
-        policy[d] = -1
-        if workable[d]:
-            for a in range(size):
-                w_from = new_weekend[k, a]
-                for j in range(n_jobs):
-                    b = work_next[k, a, j]
-                    if b == size:
-                        continue
-                    for w in range(width - w_from):
-                        value = after[b, w + w_from] + cost[d, j]
-                        if value < here[a, w]:
-                            here[a, w] = value
-                            policy[d, a, w] = j
-        after, here = here, after
-    if not after[start, 0] < np.inf:
-        return np.empty(0, np.int64)
-    path = np.empty(horizon, np.int64)
-    a, w = start, 0
-    for d in range(horizon):
-        k = kinds[d]
-        j = policy[d, a, w]
-        path[d] = j
-        if j < 0:
-            a = off_next[k, a]
-        else:
-            w += new_weekend[k, a]
-            a = work_next[k, a, j]
-    return path
-
-
-@_compiled
-def cheapest_path_units(
+def cheapest_path(
     cost, workable, kinds, off_next, work_next, new_weekend, width, start, units, low, high, capped, most
 ):  # pragma: no cover
-    """Like `cheapest_path`, with the path's work units (units[j] per shift) kept in [low, high] and the count of
-    shift `capped` (-1: none) kept at most `most`: both are state dimensions."""
+    """Index of the shift worked each day (-1 = off) on the cheapest path, or an empty array when none exists.
+    cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
+    the lattice's transitions per kind of day (kinds[d]). The path's work units (units[j] per shift) are kept in
+    [low, high] and the count of shift `capped` (-1: none) at most `most`: both are state dimensions (all units 0,
+    high 0 and most 0 leave them out)."""
     horizon, n_jobs = cost.shape
     size = off_next.shape[1]
     after = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
