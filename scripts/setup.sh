@@ -38,3 +38,6 @@ if [ "$WITH_TEST_TOOLS" = "--test" ]; then
 else
   .venv/bin/python -m pip install -q -e .
 fi
+# compile the planning DP once now, so that the first roster solve does not spend its time limit compiling
+.venv/bin/python -c "from radhus.planning.nrp_kernels import warm_up; warm_up()" \
+  || echo "Varning: planeringens DP kunde inte förkompileras; den kompileras vid första körningen." >&2
