@@ -76,11 +76,8 @@ def test_master_lp_duals_price_the_columns_it_holds_at_zero_or_more():
 def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
     monkeypatch.setattr(nrp_colgen, "TAIL_GAIN", 0.0)  # converge fully, so that the root LP is a lower bound
     inst = parse_nrp_file(NRP / "Instance2.txt")
-    builder, roster = _greedy(inst, 3)
-    pool = ColumnPool(builder)
-    for e, row in enumerate(roster):
-        pool.add(e, row)
-    diver = Diver(inst, builder, pool, ExactPricer(inst, roster))
+    _, roster = _greedy(inst, 3)
+    diver = Diver.from_roster(inst, roster)
     dived = diver.dive(time.monotonic() + 30)
     shift_ids = {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in r] for e, r in enumerate(dived)}
     check = check_roster(inst, shift_ids)
@@ -94,10 +91,6 @@ def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
 
 def test_dive_gives_up_when_its_root_lp_cannot_converge_in_time():
     inst = parse_nrp_file(NRP / "Instance9.txt")
-    builder, roster = _greedy(inst, 4)
-    pool = ColumnPool(builder)
-    for e, row in enumerate(roster):
-        pool.add(e, row)
-    diver = Diver(inst, builder, pool, ExactPricer(inst, roster))
+    diver = Diver.from_roster(inst, _greedy(inst, 4)[1])
     assert diver.dive(time.monotonic() + 0.05) is None  # an unconverged LP's columns would make a poor roster
     assert diver.root is None

@@ -141,15 +141,15 @@ def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed):
     inst = _instance("Instance1")
     builder = RowBuilder(inst)
     costs = np.random.default_rng(seed).normal(0.0, 10.0, (inst.horizon, 1))
+
+    def cost(row: list[int]) -> float:
+        return sum(costs[d, 0] for d, s in enumerate(row) if s != OFF)
+
     for e in range(inst.n_staff):
-        feasible = []
-        for bits in itertools.product((OFF, 0), repeat=inst.horizon):
-            row = list(bits)
-            if row_violation(inst, e, row) is None:
-                feasible.append(sum(costs[d, 0] for d, s in enumerate(row) if s != OFF))
+        every = (list(bits) for bits in itertools.product((OFF, 0), repeat=inst.horizon))
+        feasible = [cost(row) for row in every if row_violation(inst, e, row) is None]
         rows, bound = builder.lagrange_rows(e, [0], costs)
         assert feasible and rows  # minutes and the one cap are DP dimensions here: the DP row is exact
         assert all(row_violation(inst, e, row) is None for row in rows)
-        best = min(sum(costs[d, 0] for d, s in enumerate(row) if s != OFF) for row in rows)
-        assert best == pytest.approx(min(feasible))
+        assert min(cost(row) for row in rows) == pytest.approx(min(feasible))
         assert bound == pytest.approx(min(feasible))

@@ -31,7 +31,7 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
-from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer
+from radhus.planning.nrp_colgen import Diver
 from radhus.planning.nrp_construct import RowBuilder
 
 OFF = -1
@@ -596,11 +596,7 @@ class _Search:
     def dive(self, budget: float) -> None:
         """Column generation with diving (nrp_colgen) from the incumbent's rows; the employees the dive leaves free
         are then solved together by CP-SAT against the fixed ones, and both rosters are offered."""
-        builder = RowBuilder(self.inst)
-        pool = ColumnPool(builder)
-        for e, row in enumerate(self.roster):
-            pool.add(e, row)
-        diver = Diver(self.inst, builder, pool, ExactPricer(self.inst, self.roster))
+        diver = Diver.from_roster(self.inst, self.roster)
         stop = time.monotonic() + budget
         roster = diver.dive(stop)
         if roster is None:

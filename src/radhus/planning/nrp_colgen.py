@@ -144,6 +144,15 @@ class Diver:
         self._next = 0  # where the next round's quick pricing starts (partial pricing)
         self.root: float | None = None  # LP value before the first fix
 
+    @classmethod
+    def from_roster(cls, inst: NrpInstance, roster: list[list[int]]) -> Diver:
+        """A diver whose column pool starts with the rows of `roster` (a feasible roster)."""
+        builder = RowBuilder(inst)
+        pool = ColumnPool(builder)
+        for e, row in enumerate(roster):
+            pool.add(e, row)
+        return cls(inst, builder, pool, ExactPricer(inst, roster))
+
     def _add(self, e: int, row: list[int]) -> bool:
         index = self.pool.add(e, row)
         if index is None:

@@ -79,12 +79,13 @@ def cheapest_path(
 
 
 def warm_up() -> None:
-    """Compile (or load from the cache) the kernel on a one-day table; setup calls it once."""
+    """Compile (or load from the cache) the kernel on a one-day table; setup calls it once. The argument types and
+    layouts are those of `_Lattice` in nrp_construct, so that its calls find this compiled version."""
     none = np.zeros((4, 1), np.int64)
     cheapest_path(
         np.zeros((1, 1)),
         np.ones(1, np.bool_),
-        none[:1, 0],
+        np.zeros(1, np.int64),
         none,
         np.zeros((4, 1, 1), np.int64),
         none,
