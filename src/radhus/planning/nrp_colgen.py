@@ -27,10 +27,10 @@ import numpy as np
 from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
-from radhus.planning.nrp_construct import OFF, RowBuilder
+from radhus.planning.nrp_construct import EXACT_STATES, OFF, RowBuilder
 
 if TYPE_CHECKING:
-    from radhus.planning.nrp import NrpInstance
+    from radhus.planning.nrp import NrpInstance, _SubModel
 
 PRICE_EPS = 1e-6  # reduced costs above -PRICE_EPS do not enter the master
 PRICE_SCALE = 1000  # CP-SAT pricing works on integer costs: duals x PRICE_SCALE, rounded
@@ -145,9 +145,10 @@ class Diver:
         self.root: float | None = None  # LP value before the first fix
 
     @classmethod
-    def from_roster(cls, inst: NrpInstance, roster: list[list[int]]) -> Diver:
-        """A diver whose column pool starts with the rows of `roster` (a feasible roster)."""
-        builder = RowBuilder(inst)
+    def from_roster(cls, inst: NrpInstance, roster: list[list[int]], exact_states: int = EXACT_STATES) -> Diver:
+        """A diver whose column pool starts with the rows of `roster` (a feasible roster); its row DP keeps minutes
+        and the tightest shift maximum exactly up to `exact_states` states (see nrp_construct.EXACT_STATES)."""
+        builder = RowBuilder(inst, exact_states)
         pool = ColumnPool(builder)
         for e, row in enumerate(roster):
             pool.add(e, row)
@@ -203,11 +204,12 @@ class Diver:
     def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
 
-    def dive(self, deadline: float) -> list[list[int]] | None:
-        """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest),
-        re-converge, repeat until DIVE_REST employees are free (the caller solves those together: a dive's last
-        fixes are its worst) or time runs out; the free ones take their largest column. None when the first
-        column generation does not converge within ROOT_SHARE of the time."""
+    def dive(self, deadline: float, fix_share: float = 0.0) -> list[list[int]] | None:
+        """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest, and at
+        least `fix_share` of the free ones, largest values first), re-converge, repeat until DIVE_REST employees are
+        free (the caller solves those together: a dive's last fixes are its worst) or time runs out; the free ones
+        take their largest column. None when the first column generation does not converge within ROOT_SHARE of the
+        time."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
         solved = self.converge(root_deadline, MAX_ROUNDS)
         if solved is None or time.monotonic() >= root_deadline:
@@ -221,10 +223,10 @@ class Diver:
                 if e not in self.fixed
             }
             late = time.monotonic() >= deadline
-            sure = [e for e, k in choice.items() if values[e][k] >= FIX_AT]
-            if late or not sure:
-                sure = sure or [max(choice, key=lambda e: values[e][choice[e]])]
-            for e in choice if late else sure:
+            ranked = sorted(choice, key=lambda e: -values[e][choice[e]])
+            sure = sum(values[e][choice[e]] >= FIX_AT for e in ranked)
+            count = max(1, sure, min(math.ceil(fix_share * len(ranked)), len(ranked) - DIVE_REST))
+            for e in ranked if late else ranked[:count]:
                 self.fixed[e] = choice[e]
                 self.master.fix(e, choice[e])
             if len(self.fixed) < self.inst.n_staff:
@@ -277,12 +279,14 @@ class ExactPricer:
     changes with the duals."""
 
     def __init__(self, inst: NrpInstance, roster: list[list[int]]):
-        from radhus.planning.nrp import _SubModel
-
-        self.inst = inst
-        self.models = [_SubModel(inst, roster, [e], 0, inst.horizon - 1, objective=False) for e in range(inst.n_staff)]
+        self.inst, self.roster = inst, roster
+        self.models: dict[int, _SubModel] = {}  # built on an employee's first exact pricing (most never need one)
 
     def price(self, builder: RowBuilder, e: int, mu: np.ndarray, time_limit: float) -> list[list[int]]:
+        from radhus.planning.nrp import _SubModel
+
+        if e not in self.models:
+            self.models[e] = _SubModel(self.inst, self.roster, [e], 0, self.inst.horizon - 1, objective=False)
         sub = self.models[e]
         own = builder.own_cell_costs(e, list(range(self.inst.n_shifts)))
         cells = [(d, s, var) for (_, d, s), var in sub.x.items()]

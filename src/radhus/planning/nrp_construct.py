@@ -56,8 +56,8 @@ DP_NOISE = 0.3  # random tie-breaking cost per day and shift in the row DP, in o
 class RowBuilder:
     """Builds feasible rows for the employees of one instance, guided by the cover of a partial roster."""
 
-    def __init__(self, inst: NrpInstance):
-        self.inst = inst
+    def __init__(self, inst: NrpInstance, exact_states: int = EXACT_STATES):
+        self.inst, self.exact_states = inst, exact_states
         n_shifts, horizon = inst.n_shifts, inst.horizon
         self.length = [s.minutes for s in inst.shifts]
         self.forbid = [[False] * n_shifts for _ in range(n_shifts)]
@@ -88,6 +88,12 @@ class RowBuilder:
         for r in inst.off_requests:
             key = (r.day, r.shift)
             self.off[r.employee][key] = self.off[r.employee].get(key, 0) + r.weight
+        # days pinned to one shift: the row DP skips every other shift there (the day off stays, at its cost)
+        self.blocked: dict[int, np.ndarray] = {}
+        for (e, d), s in inst.pinned.items():
+            blocked = self.blocked.setdefault(e, np.zeros((horizon, n_shifts), dtype=bool))
+            blocked[d] = True
+            blocked[d, s] = False
 
     # ------------------------------------------------------------------------------------------------ cover
 
@@ -253,6 +259,8 @@ class RowBuilder:
         cap = np.array([self.max_count[e][s] for s in shifts], dtype=float)
         limit = (float(np.abs(base).max()) + 1.0) / max(1.0, float(length.min()))  # of the minutes price
         low, high = -limit, limit
+        if e in self.blocked:
+            base = np.where(self.blocked[e][:, shifts], np.inf, base)
         price, step = min(high, max(low, self._prices.get(e, 0.0))), limit / 64
         shift_price = self._shift_prices.get(e, np.zeros(len(shifts)))
         found: list[list[int]] = []
@@ -307,9 +315,9 @@ class RowBuilder:
         most_days = self.inst.horizon - len(self.inst.days_off[e])
         tight = min(range(len(shifts)), key=lambda j: self.max_count[e][shifts[j]])
         cap = (tight, self.max_count[e][shifts[tight]]) if self.max_count[e][shifts[tight]] < most_days else (-1, 0)
-        if (high + 1) * (cap[1] + 1) * lattice.size * lattice.width * self.inst.horizon > EXACT_STATES:
+        if (high + 1) * (cap[1] + 1) * lattice.size * lattice.width * self.inst.horizon > self.exact_states:
             cap = (-1, 0)
-        if (high + 1) * lattice.size * lattice.width * self.inst.horizon > EXACT_STATES:
+        if (high + 1) * lattice.size * lattice.width * self.inst.horizon > self.exact_states:
             return None
         return [self.length[s] // unit for s in shifts], min(high, -(-max(0, st.min_minutes) // unit)), high, cap
 
@@ -338,10 +346,11 @@ class RowBuilder:
     def lattice(self, e: int, shifts: list[int]) -> _Lattice:
         """Employee e's DP states and transitions (shared by employees with the same rules and shifts)."""
         st = self.inst.staff[e]
-        key = (st.max_consecutive, st.min_consecutive, st.min_days_off, st.max_weekends, tuple(shifts))
+        weekends = min(st.max_weekends, self.n_weekends)  # a limit above the weekends there are limits nothing
+        key = (st.max_consecutive, st.min_consecutive, st.min_days_off, weekends, tuple(shifts))
         if key not in self._lattices:
             chart = _Chart(st.max_consecutive, st.min_consecutive, st.min_days_off)
-            self._lattices[key] = _Lattice(chart, self.forbid, shifts, st.max_weekends)
+            self._lattices[key] = _Lattice(chart, self.forbid, shifts, weekends)
         return self._lattices[key]
 
     # ------------------------------------------------------------------------------------------------ roster

@@ -48,7 +48,7 @@ def cheapest_path(
                 w_from = new_weekend[k, a]
                 for j in range(n_jobs):
                     b = work_next[k, a, j]
-                    if b == size:
+                    if b == size or cost[d, j] == np.inf:
                         continue
                     u, c_from = units[j], 1 if j == capped else 0
                     for w in range(width - w_from):

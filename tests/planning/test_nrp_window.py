@@ -1,0 +1,92 @@
+"""A window of a long-horizon NRP roster as a sub-instance: its objective is the full one restricted to the window,
+its frame stays fixed (also in the row DP), and a dive's rows merge into a roster the independent checker accepts."""
+
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from radhus.planning.nrp import OFF, NrpInstance, _dived, parse_nrp_text, roster_objective
+from radhus.planning.nrp_check import check_roster
+from radhus.planning.nrp_construct import RowBuilder, row_violation
+from radhus.planning.nrp_window import PIN_WEIGHT, merge, window_instance
+from tests.planning.nrp_tiling import tiled_text
+
+NRP = Path("/work/shared/bench/nrp-curtois")
+pytestmark = pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
+FIRST, LAST = 14, 27  # the window: weeks 3-4 of eight
+
+
+def _long_instance_and_roster() -> tuple[NrpInstance, list[list[int]]]:
+    inst = parse_nrp_text(tiled_text((NRP / "Instance3.txt").read_text(encoding="utf-8"), 4), name="Instance3x4")
+    roster, failed = RowBuilder(inst).roster(list(range(inst.n_staff)), random.Random(3))
+    assert not failed
+    return inst, roster
+
+
+def _cost_of_days(inst: NrpInstance, roster: list[list[int]], days: range) -> int:
+    """Cover and request penalties of the given days, counted plainly from the full roster."""
+    cost = 0
+    for (d, s), c in inst.cover.items():
+        if d in days:
+            staffed = sum(row[d] == s for row in roster)
+            cost += c.under_weight * max(0, c.requirement - staffed) + c.over_weight * max(0, staffed - c.requirement)
+    cost += sum(r.weight for r in inst.on_requests if r.day in days and roster[r.employee][r.day] != r.shift)
+    return cost + sum(r.weight for r in inst.off_requests if r.day in days and roster[r.employee][r.day] == r.shift)
+
+
+def test_window_is_an_instance_whose_objective_is_the_window_part_of_the_full_one():
+    inst, roster = _long_instance_and_roster()
+    window = window_instance(inst, roster, FIRST, LAST)
+    assert (window.lo, window.inst.horizon) == (7, 28)  # one frame week on each side
+    assert roster_objective(window.inst, window.roster) == _cost_of_days(inst, roster, range(FIRST, LAST + 1))
+    for e, st in enumerate(window.inst.staff):
+        assert row_violation(window.inst, e, window.roster[e]) is None
+        assert min(st.max_shifts.values()) >= 0 and st.max_weekends >= 0 and st.min_minutes <= st.max_minutes
+    frame = [d for d in range(7, 35) if not FIRST <= d <= LAST]
+    assert {(e, d - 7) for e in range(inst.n_staff) for d in frame if roster[e][d] != OFF} == set(window.inst.pinned)
+
+
+def test_merge_keeps_the_frame_or_refuses():
+    inst, roster = _long_instance_and_roster()
+    window = window_instance(inst, roster, FIRST, LAST)
+    assert merge(roster, window, window.roster) == roster
+    moved = [row[:] for row in window.roster]
+    moved[0][0] = OFF if moved[0][0] != OFF else 0  # day 7 lies in the frame
+    assert merge(roster, window, moved) is None
+
+
+def test_row_dp_never_works_another_shift_on_a_pinned_day_whatever_it_would_gain():
+    inst, roster = _long_instance_and_roster()
+    window = window_instance(inst, roster, FIRST, LAST)
+    builder = RowBuilder(window.inst)
+    kept = 0
+    for e in range(inst.n_staff):
+        shifts = [s for s in range(inst.n_shifts) if builder.max_count[e][s] > 0]
+        base = builder.own_cell_costs(e, shifts) - 500.0  # every shift everywhere pays well, the pinned one too,
+        for (pinned, d), s in window.inst.pinned.items():  # and the others on a pinned day more than the pin's weight
+            if pinned == e:
+                base[d, [j for j, t in enumerate(shifts) if t != s]] = -3.0 * PIN_WEIGHT
+        for row in builder.lagrange_rows(e, shifts, base, rounds=6)[0]:
+            assert all(row[d] == s for (pinned, d), s in window.inst.pinned.items() if pinned == e)
+            kept += 1
+    assert kept >= inst.n_staff // 2
+
+
+def test_a_window_dive_merges_into_a_valid_roster_changing_the_objective_by_the_window_gain():
+    inst, roster = _long_instance_and_roster()
+    window = window_instance(inst, roster, FIRST, LAST)
+    rows = _dived(window.inst, window.roster, time.monotonic() + 10, 8, 1, window=True)
+    assert rows is not None
+    merged = merge(roster, window, rows)
+    assert merged is not None
+    ids = {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in row] for e, row in enumerate(merged)}
+    check = check_roster(inst, ids)
+    assert check.valid, check.violations
+    gain = roster_objective(window.inst, window.roster) - roster_objective(window.inst, rows)
+    assert roster_objective(inst, roster) - check.objective == gain
+    assert all(
+        merged[e][:FIRST] == roster[e][:FIRST] and merged[e][LAST + 1 :] == roster[e][LAST + 1 :]
+        for e in range(inst.n_staff)
+    )
