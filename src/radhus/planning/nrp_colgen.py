@@ -112,6 +112,10 @@ class MasterLP:
         for k, var in enumerate(self.columns[e]):
             var.SetBounds(float(k == index), float(k == index))
 
+    def release(self, e: int) -> None:
+        for var in self.columns[e]:
+            var.SetBounds(0.0, self.solver.infinity())
+
     def values(self) -> list[list[float]]:
         """Column values of the last solve (columns added since count as 0)."""
         pairs = zip(self._values, self.columns, strict=True)
@@ -204,12 +208,13 @@ class Diver:
     def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
 
-    def dive(self, deadline: float, fix_share: float = 0.0) -> list[list[int]] | None:
+    def dive(self, deadline: float, fix_share: float = 0.0, noise: float = 0.0) -> list[list[int]] | None:
         """One roster: fix every free employee whose column has LP value >= FIX_AT (at least the largest, and at
-        least `fix_share` of the free ones, largest values first), re-converge, repeat until DIVE_REST employees are
-        free (the caller solves those together: a dive's last fixes are its worst) or time runs out; the free ones
-        take their largest column. None when the first column generation does not converge within ROOT_SHARE of the
-        time."""
+        least `fix_share` of the free ones, largest values first, each value with up to `noise` added at random),
+        re-converge, repeat until DIVE_REST employees are free (the caller solves those together: a dive's last
+        fixes are its worst) or time runs out; the free ones take their largest column. None when the first column
+        generation does not converge within ROOT_SHARE of the time. Diving again after `release` starts from all the
+        columns met so far."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
         solved = self.converge(root_deadline, MAX_ROUNDS)
         if solved is None or time.monotonic() >= root_deadline:
@@ -223,7 +228,7 @@ class Diver:
                 if e not in self.fixed
             }
             late = time.monotonic() >= deadline
-            ranked = sorted(choice, key=lambda e: -values[e][choice[e]])
+            ranked = sorted(choice, key=lambda e: -values[e][choice[e]] - noise * self.rng.random())
             sure = sum(values[e][choice[e]] >= FIX_AT for e in ranked)
             count = max(1, sure, min(math.ceil(fix_share * len(ranked)), len(ranked) - DIVE_REST))
             for e in ranked if late else ranked[:count]:
@@ -237,6 +242,12 @@ class Diver:
             list(self.pool.rows[e][self.fixed[e] if e in self.fixed else int(np.argmax(values[e]))])
             for e in range(self.inst.n_staff)
         ]
+
+    def release(self) -> None:
+        """Free every employee the last dive fixed."""
+        for e in self.fixed:
+            self.master.release(e)
+        self.fixed = {}
 
 
 def _dual_sum(row: list[int] | tuple[int, ...], mu: np.ndarray) -> float:
