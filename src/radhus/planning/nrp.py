@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -613,9 +614,11 @@ class _Search:
         self.offer(improved)
         self.descend(max(0.0, stop - time.monotonic()))
 
-    def dive(self, budget: float) -> None:
-        """Column generation with diving over the whole instance from the incumbent's rows (see `_dived`)."""
-        roster = _dived(self.inst, self.roster, time.monotonic() + budget, self.workers, self.rng.randrange(1 << 20))
+    def dive(self, budget: float, *, again: bool) -> None:
+        """Column generation with diving over the whole instance from the incumbent's rows (see `_dived`); with
+        `again`, more dives while time is left."""
+        seed = self.rng.randrange(1 << 20)
+        roster = _dived(self.inst, self.roster, time.monotonic() + budget, self.workers, seed, again=again)
         if roster is not None:
             self.offer(roster)
 
@@ -777,13 +780,21 @@ class _Search:
 
 
 def _dived(
-    inst: NrpInstance, roster: list[list[int]], stop: float, workers: int, seed: int, *, window: bool = False
+    inst: NrpInstance,
+    roster: list[list[int]],
+    stop: float,
+    workers: int,
+    seed: int,
+    *,
+    window: bool = False,
+    again: bool = True,
 ) -> list[list[int]] | None:
     """The best roster of column-generation dives (nrp_colgen) from `roster`'s rows until `stop`, each with the
     employees it leaves free solved together by CP-SAT against the fixed ones; None when the root LP does not
-    converge in time. After the first dive, the next ones start from every column met so far and break ties at
-    random (REDIVE_NOISE): on Instance8 the first dive's roster cost 1 514-2 327 and the next ones 1 307-1 314 (root
-    LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact."""
+    converge in time. After the first dive (the only one unless `again`), the next ones start from every column met
+    so far and break ties at random (REDIVE_NOISE), until one reaches the root LP's value or the time left is
+    shorter than the last dive took: on Instance8 the first dive's roster cost 1 514-2 327 and the next ones
+    1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact."""
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
     best: list[list[int]] | None = None
     noise = 0.0
@@ -801,7 +812,8 @@ def _dived(
                 dived = solved
         if best is None or roster_objective(inst, dived) < roster_objective(inst, best):
             best = dived
-        if stop - time.monotonic() < time.monotonic() - started:
+        at_root = diver.root is not None and roster_objective(inst, best) <= math.ceil(diver.root - 1e-6)
+        if not again or at_root or stop - time.monotonic() < time.monotonic() - started:
             return best
         diver.release()
         noise = REDIVE_NOISE
@@ -826,7 +838,7 @@ def solve_instance(
     small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
     if cell_count(inst) <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS and not large:
         search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
-        search.dive(DIVE_SHARE * search.left())
+        search.dive(DIVE_SHARE * search.left(), again=not small)  # CP-SAT takes over the small ones at once
     elif inst.horizon >= 3 * WINDOW_DAYS:
         search.construct(WINDOW_CONSTRUCT_SHARE * time_limit, long_rows=large)
         search.window_dives(WINDOW_SHARE * search.left())
