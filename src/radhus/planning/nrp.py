@@ -639,7 +639,9 @@ class _Search:
                 window = window_instance(inst, self.roster, first, last)
                 deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, left / (len(windows) - done))
                 seed = self.rng.randrange(1 << 20)
-                rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True)
+                # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
+                # again inside each window (5 716)
+                rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
                 merged = merge(self.roster, window, rows) if rows is not None else None
                 if merged is not None and all(row_violation(inst, e, row) is None for e, row in enumerate(merged)):
                     self.offer(merged)
