@@ -52,16 +52,18 @@ PORTFOLIO_WORKERS = 8
 DESCENT_SHARE = 0.05  # at most this share of the limit for one-employee-at-a-time descent after construction
 LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use LARGE_CONSTRUCT_SHARE of the time
 REBUILD_SHARE = 0.1  # share of the construction budget for greedy row rebuilding on smaller instances
-LARGE_CONSTRUCT_SHARE = 0.7  # the row DP's rebuilding gains more than LNS there (60 x 364: 78 900 against 86 200)
+# large instances too short for windows: the row DP's rebuilding gained more than LNS on large ones (60 x 364 before
+# windows: 78 900 against 86 200)
+LARGE_CONSTRUCT_SHARE = 0.7
 DIVE_SHARE = 0.85  # share of the time left after construction for column generation with diving
 # Instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days (and not large) dive. With the compiled row DP
 # (nrp_kernels) the root LP of Instance12 (10 452 cells) converges in about 7 s (48 s before); at 120 s, Instance12
 # widened to 120 staff (20 904 cells) reached 8 093 with the dive against 10 172 without, Instance8 over 56 days
 # 2 726 against 3 304, but Instance9 over 84 days 413 against 344 (its dive barely ends in time).
 DIVE_MAX_CELLS = 30000
+DIVE_MAX_DAYS = 56
 REST_SHARE = 0.3  # CP-SAT time for the employees a dive leaves free, as a share of the dive's own time
 REDIVE_NOISE = 0.3  # random tie-breaking added to LP values when diving again
-DIVE_MAX_DAYS = 56
 # Longer horizons (and large instances) dive over windows of WINDOW_DAYS days with the rest of the roster fixed
 # (nrp_window), after a construction of WINDOW_CONSTRUCT_SHARE of the limit, for WINDOW_SHARE of the time left; a
 # window gets an equal share of what is left, at least WINDOW_MIN_SECONDS, and its dive fixes at least

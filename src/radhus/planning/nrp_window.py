@@ -6,7 +6,8 @@ a sub-instance whose horizon adds a frame of fixed days on each side (whole week
 weekend is cut), the frame keeps the rules that cross the window's edges (successions, runs, days off), and the
 employees' limits become what the fixed days outside the sub-horizon leave of them (shift counts, minutes,
 weekends). A frame day off is a fixed day off; a frame shift is an on-request of weight PIN_WEIGHT, above anything
-the cover could gain, so the sub-instance's rosters keep the frame. Cover and requests count inside the window only.
+the cover could gain, so the sub-instance's rosters keep the frame (the row DP, told by `NrpInstance.pinned`, does
+not even try another shift there). Cover and requests count inside the window only.
 The caller merges the window's rows back and keeps them only when every full row stays feasible.
 """
 
