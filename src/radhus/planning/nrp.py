@@ -645,7 +645,10 @@ class _Search:
                 # again inside each window (5 716)
                 rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
                 merged = merge(self.roster, window, rows) if rows is not None else None
-                if merged is not None and all(row_violation(inst, e, row) is None for e, row in enumerate(merged)):
+                if merged is None:
+                    continue
+                changed = [e for e, row in enumerate(merged) if row != self.roster[e]]
+                if all(row_violation(inst, e, merged[e]) is None for e in changed):
                     self.offer(merged)
 
     def _feasible_row(self, e: int) -> list[list[int]]:
@@ -801,22 +804,24 @@ def _dived(
     1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact."""
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
     best: list[list[int]] | None = None
+    best_cost = math.inf
     noise = 0.0
     while True:
         started = time.monotonic()
         dived = diver.dive(stop, WINDOW_FIX_SHARE if window else 0.0, noise)
         if dived is None:
             return best
+        cost = roster_objective(inst, dived)
         free = [e for e in range(inst.n_staff) if e not in diver.fixed]
         if free:
             rest = _SubModel(inst, dived, free, 0, inst.horizon - 1)
             limit = min(max(0.5, REST_SHARE * (time.monotonic() - started)), stop - time.monotonic())
             _, solved, _ = rest.solve(time_limit=max(0.1, limit), workers=workers, seed=seed)
-            if solved is not None and roster_objective(inst, solved) <= roster_objective(inst, dived):
-                dived = solved
-        if best is None or roster_objective(inst, dived) < roster_objective(inst, best):
-            best = dived
-        at_root = diver.root is not None and roster_objective(inst, best) <= math.ceil(diver.root - 1e-6)
+            if solved is not None and roster_objective(inst, solved) <= cost:
+                dived, cost = solved, roster_objective(inst, solved)
+        if cost < best_cost:
+            best, best_cost = dived, cost
+        at_root = diver.root is not None and best_cost <= math.ceil(diver.root - 1e-6)
         if not again or at_root or stop - time.monotonic() < time.monotonic() - started:
             return best
         diver.release()

@@ -428,6 +428,12 @@ def _fill_share(inst: NrpInstance) -> float:
     return 0.5 if hi <= lo else max(0.0, min(1.0, (demand - lo) / (hi - lo)))
 
 
+def worked_weekends(row: list[int]) -> list[int]:
+    """The Saturday of every weekend the row works (either day; day 0 is a Monday)."""
+    end = len(row)
+    return [sat for sat in range(5, end, 7) if row[sat] != OFF or (sat + 1 < end and row[sat + 1] != OFF)]
+
+
 def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
     """First hard rule employee e's index row breaks (a short English reason), or None when it is feasible."""
     st, horizon = inst.staff[e], inst.horizon
@@ -460,7 +466,7 @@ def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
             if not working and size < st.min_days_off:
                 return f"only {size} days off from day {start}"
         start = d
-    worked = sum(1 for sat in range(5, horizon, 7) if row[sat] != OFF or (sat + 1 < horizon and row[sat + 1] != OFF))
+    worked = len(worked_weekends(row))
     if worked > st.max_weekends:
         return f"{worked} weekends"
     return None

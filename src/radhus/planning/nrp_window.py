@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from radhus.planning.nrp_construct import OFF
+from radhus.planning.nrp_construct import OFF, worked_weekends
 
 if TYPE_CHECKING:
     from radhus.planning.nrp import NrpInstance
@@ -38,6 +38,8 @@ class Window:
 
 def window_instance(inst: NrpInstance, roster: list[list[int]], first: int, last: int) -> Window:
     """Days first..last of `roster` as a sub-instance framed by fixed days (see the module's docstring)."""
+    from radhus.planning.nrp import NrpInstance, NrpRequest  # nrp imports this module
+
     lo = max(0, first - FRAME_DAYS) // 7 * 7
     hi = min(inst.horizon - 1, ((last + FRAME_DAYS) // 7 + 1) * 7 - 1)
     frame = [d for d in range(lo, hi + 1) if not first <= d <= last]
@@ -46,11 +48,7 @@ def window_instance(inst: NrpInstance, roster: list[list[int]], first: int, last
         row = roster[e]
         outside = [s for d, s in enumerate(row) if s != OFF and not lo <= d <= hi]
         used = {inst.shifts[s].id: outside.count(s) for s in set(outside)}
-        weekends_outside = sum(
-            1
-            for sat in range(5, inst.horizon, 7)
-            if not lo <= sat <= hi and (row[sat] != OFF or (sat + 1 < inst.horizon and row[sat + 1] != OFF))
-        )
+        weekends_outside = sum(1 for sat in worked_weekends(row) if not lo <= sat <= hi)
         minutes = sum(inst.shifts[s].minutes for s in outside)
         staff.append(
             replace(
@@ -65,8 +63,6 @@ def window_instance(inst: NrpInstance, roster: list[list[int]], first: int, last
         off.update(d - lo for d in frame if row[d] == OFF)
         days_off.append(off)
         pins += [(e, d - lo, row[d]) for d in frame if row[d] != OFF]
-    from radhus.planning.nrp import NrpInstance, NrpRequest
-
     inside = range(first, last + 1)
     sub = NrpInstance(
         name=f"{inst.name} dag {first}-{last}",
