@@ -75,6 +75,20 @@ def test_greedy_improvement_keeps_rows_valid_and_never_worsens(name):
     assert replaced == 0 or check.objective < before
 
 
+def test_rebuilding_stops_after_the_pass_that_gains_less_than_the_stall_share():
+    inst = _instance("Instance12x3")
+    start = _built(inst, 5)
+    builder = RowBuilder(inst)
+    assert builder.roster_cost(start, builder.counts(start)) == roster_objective(inst, start)
+    unbounded, stalled = [row[:] for row in start], [row[:] for row in start]
+    all_passes = builder.improve(unbounded, random.Random(3), time.monotonic() + 120, dp=True)
+    one_pass = builder.improve(stalled, random.Random(3), time.monotonic() + 120, dp=True, stall=1.0)
+    assert 0 < one_pass <= inst.n_staff < all_passes  # a pass replaces each row at most once
+    assert roster_objective(inst, unbounded) <= roster_objective(inst, stalled) < roster_objective(inst, start)
+    for roster in (unbounded, stalled):
+        assert check_roster(inst, _shift_ids(inst, roster)).valid
+
+
 def test_contradictory_employee_gets_no_greedy_row_and_a_swedish_error():
     text = (NRP / "Instance1.txt").read_text(encoding="utf-8").replace(*IMPOSSIBLE_C)
     inst = parse_nrp_text(text, name="omöjlig")

@@ -69,6 +69,12 @@ REDIVE_NOISE = 0.3  # random tie-breaking added to LP values when diving again
 # window gets an equal share of what is left, at least WINDOW_MIN_SECONDS, and its dive fixes at least
 # WINDOW_FIX_SHARE of the free employees per step.
 WINDOW_DAYS = 14
+NARROW_WINDOW_DAYS = 7
+# large instances construct (row-DP passes) until a pass gains less than this share of the objective, at most
+# LARGE_CONSTRUCT_SHARE of the limit: on 150 staff x 364 days x 30 shift types a pass takes 30 s and gains 9 %, and
+# 14-day windows do not converge in the time they get (at 120 s: 239 135 after 12 s of construction, 163 360 after
+# 84 s); on Instance12 x 13 a pass takes 4.5 s and the windows gain more after the fifth
+CONSTRUCT_STALL = 0.03
 WINDOW_CONSTRUCT_SHARE = 0.1
 WINDOW_SHARE = 0.9
 WINDOW_MIN_SECONDS = 3.0
@@ -589,7 +595,7 @@ class _Search:
             return True
         return False
 
-    def construct(self, budget: float, *, long_rows: bool) -> None:
+    def construct(self, budget: float, *, long_rows: bool, stall: float = 0.0) -> None:
         """Feasible start within about a second, then better rows until `budget` is spent.
 
         Every hard rule concerns one employee, so a roster is feasible when each row is: the rows come from the
@@ -597,8 +603,9 @@ class _Search:
         cannot build from a CP-SAT feasibility solve, which also proves an employee's rules contradictory. Then the
         rows are rebuilt greedily against all the others while that helps, then re-optimised one by one by CP-SAT.
         With `long_rows` (large instances) the rebuilding also takes the row DP's rows and runs until a pass gains
-        nothing: it gains far more there than CP-SAT over year-long rows; on short horizons, paired runs were worse
-        with it (Instance8 at 60 s: 2269/2062/2351 against 2046/1935/1943), so they keep the greedy rebuilding."""
+        nothing (or less than `stall` of the objective): it gains far more there than CP-SAT over year-long rows; on
+        short horizons, paired runs were worse with it (Instance8 at 60 s: 2269/2062/2351 against 2046/1935/1943), so
+        they keep the greedy rebuilding and the CP-SAT descent."""
         inst = self.inst
         stop = time.monotonic() + budget
         builder = RowBuilder(inst)
@@ -612,9 +619,11 @@ class _Search:
         self.first_time = time.monotonic() - self.started
         improved = [row[:] for row in self.roster]
         share = 1.0 if long_rows else REBUILD_SHARE
-        builder.improve(improved, self.rng, time.monotonic() + share * max(0.0, stop - time.monotonic()), dp=long_rows)
+        deadline = time.monotonic() + share * max(0.0, stop - time.monotonic())
+        builder.improve(improved, self.rng, deadline, dp=long_rows, stall=stall)
         self.offer(improved)
-        self.descend(max(0.0, stop - time.monotonic()))
+        if not long_rows:
+            self.descend(max(0.0, stop - time.monotonic()))
 
     def dive(self, budget: float, *, again: bool) -> None:
         """Column generation with diving over the whole instance from the incumbent's rows (see `_dived`); with
@@ -628,28 +637,49 @@ class _Search:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
         the costliest windows first, each for an equal share of the time left (at least WINDOW_MIN_SECONDS); then
         again over windows shifted by half their width, so that the edges of the last pass lie inside, while time
-        is left. A window's rows are kept when the merged roster is feasible and no worse."""
-        inst, stop = self.inst, time.monotonic() + budget
-        for shift in itertools.cycle((0, WINDOW_DAYS // 2)):
-            windows = [(a, min(inst.horizon, a + WINDOW_DAYS) - 1) for a in range(shift, inst.horizon, WINDOW_DAYS)]
-            day_cost = _cover_cost_per_day(inst, self.roster)
-            windows.sort(key=lambda w: -sum(day_cost[w[0] : w[1] + 1]))
-            for done, (first, last) in enumerate(windows):
-                left = stop - time.monotonic()
-                if left < WINDOW_MIN_SECONDS:
-                    return
-                window = window_instance(inst, self.roster, first, last)
-                deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, left / (len(windows) - done))
-                seed = self.rng.randrange(1 << 20)
-                # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
-                # again inside each window (5 716)
-                rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
-                merged = merge(self.roster, window, rows) if rows is not None else None
-                if merged is None:
-                    continue
-                changed = [e for e, row in enumerate(merged) if row != self.roster[e]]
-                if all(row_violation(inst, e, merged[e]) is None for e in changed):
-                    self.offer(merged)
+        is left. A window's rows are kept when the merged roster is feasible and no worse. When a window's root LP
+        does not converge in its time, the windows narrow to NARROW_WINDOW_DAYS days; when those do not either,
+        the rest of the time goes to rebuilding rows (construction's passes)."""
+        stop = time.monotonic() + budget
+        width = WINDOW_DAYS
+        for offset in itertools.cycle((0, 1)):
+            converged = self._window_pass(width, offset * (width // 2), stop)
+            if converged is None:
+                return
+            if not converged and width > NARROW_WINDOW_DAYS:
+                width = NARROW_WINDOW_DAYS
+            elif not converged:
+                builder, improved = RowBuilder(self.inst), [row[:] for row in self.roster]
+                builder.improve(improved, self.rng, stop, dp=True)
+                self.offer(improved)
+                return
+
+    def _window_pass(self, width: int, offset: int, stop: float) -> bool | None:
+        """One pass of window dives (see `window_dives`); False as soon as a window's root LP did not converge,
+        None when the time is up."""
+        inst = self.inst
+        windows = [(a, min(inst.horizon, a + width) - 1) for a in range(offset, inst.horizon, width)]
+        day_cost = _cover_cost_per_day(inst, self.roster)
+        windows.sort(key=lambda w: -sum(day_cost[w[0] : w[1] + 1]))
+        for done, (first, last) in enumerate(windows):
+            left = stop - time.monotonic()
+            if left < WINDOW_MIN_SECONDS:
+                return None
+            window = window_instance(inst, self.roster, first, last)
+            deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, left / (len(windows) - done))
+            seed = self.rng.randrange(1 << 20)
+            # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
+            # again inside each window (5 716)
+            rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
+            if rows is None:
+                return False
+            merged = merge(self.roster, window, rows)
+            if merged is None:
+                continue
+            changed = [e for e, row in enumerate(merged) if row != self.roster[e]]
+            if all(row_violation(inst, e, merged[e]) is None for e in changed):
+                self.offer(merged)
+        return True
 
     def _feasible_row(self, e: int) -> list[list[int]]:
         """The roster with employee e's row from a CP-SAT feasibility solve (the portfolio, until the deadline)."""
@@ -849,7 +879,8 @@ def solve_instance(
         search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
         search.dive(DIVE_SHARE * search.left(), again=not small)  # CP-SAT takes over the small ones at once
     elif inst.horizon >= 3 * WINDOW_DAYS:
-        search.construct(WINDOW_CONSTRUCT_SHARE * time_limit, long_rows=large)
+        budget = (LARGE_CONSTRUCT_SHARE if large else WINDOW_CONSTRUCT_SHARE) * time_limit
+        search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
         search.window_dives(WINDOW_SHARE * search.left())
     elif large:
         search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)

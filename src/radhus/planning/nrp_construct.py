@@ -373,15 +373,23 @@ class RowBuilder:
         return roster, failed
 
     def improve(
-        self, roster: list[list[int]], rng: random.Random, deadline: float, tries: int = 3, *, dp: bool = True
+        self,
+        roster: list[list[int]],
+        rng: random.Random,
+        deadline: float,
+        tries: int = 3,
+        *,
+        dp: bool = True,
+        stall: float = 0.0,
     ) -> int:
         """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and,
-        with `dp`, the row DP's (`optimise`); returns rows replaced."""
+        with `dp`, the row DP's (`optimise`); passes end when one gains nothing or less than `stall` of what the
+        roster cost before it; returns rows replaced."""
         inst = self.inst
         counts = self.counts(roster)
         replaced = 0
         while time.monotonic() < deadline:
-            gained = 0
+            gained, before = 0, self.roster_cost(roster, counts)
             for e in rng.sample(range(inst.n_staff), inst.n_staff):
                 if time.monotonic() >= deadline:
                     break
@@ -406,9 +414,18 @@ class RowBuilder:
                     if s != OFF:
                         counts[d][s] += 1
             replaced += gained
-            if not gained:
+            if not gained or before - self.roster_cost(roster, counts) < stall * before:
                 break
         return replaced
+
+    def roster_cost(self, roster: list[list[int]], counts: list[list[int]]) -> int:
+        """The objective of `roster`, whose staff per day and shift are `counts`."""
+        cover = sum(
+            self.under[d][s] * (self.req[d][s] - n) if n < self.req[d][s] else self.over[d][s] * (n - self.req[d][s])
+            for d, day in enumerate(counts)
+            for s, n in enumerate(day)
+        )
+        return cover + sum(self.own_cost(e, row) for e, row in enumerate(roster))
 
 
 def _next_price(price: float, low: float, high: float, bound: float, step: float) -> tuple[float, float]:
