@@ -79,7 +79,6 @@ def test_rebuilding_stops_after_the_pass_that_gains_less_than_the_stall_share():
     inst = _instance("Instance12x3")
     start = _built(inst, 5)
     builder = RowBuilder(inst)
-    assert builder.roster_cost(start, builder.counts(start)) == roster_objective(inst, start)
     unbounded, stalled = [row[:] for row in start], [row[:] for row in start]
     all_passes = builder.improve(unbounded, random.Random(3), time.monotonic() + 120, dp=True)
     one_pass = builder.improve(stalled, random.Random(3), time.monotonic() + 120, dp=True, stall=1.0)

@@ -4,13 +4,14 @@ The solver works in phases, all inside one wall-clock budget:
 1. construction: every hard rule concerns one employee, so a roster is feasible when each row is; a randomised
    greedy (nrp_construct.RowBuilder) builds each row against the cover left by the ones before in milliseconds, even
    over a year, and CP-SAT solves only the rows it cannot build; row rebuilding (the best of greedy rows and, on
-   large instances, a Lagrangian DP's optimal-or-near row against all the others) and a CP-SAT descent over
-   single employees then improve it for the rest of the construction budget;
+   large instances, a Lagrangian DP's optimal-or-near row against all the others, until a pass stalls) and, on
+   smaller ones, a CP-SAT descent over single employees then improve it for the rest of the construction budget;
 2. instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days: column generation with diving
    (nrp_colgen) for DIVE_SHARE of the time left: the master LP over whole rows is tight on this benchmark, and the
    dive's roster was at the best known value on Instances 9-12 at 60 s where the LNS alone stayed 4-30 % above;
    longer horizons: the same dive over windows of WINDOW_DAYS days with the rest of the roster fixed (nrp_window),
-   window after window, for WINDOW_SHARE of the time left;
+   window after window, for WINDOW_SHARE of the time left (narrower windows, then row rebuilding, when a window's
+   LP does not converge in its time);
 3. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
    roster for half the time left, which also gives a lower bound and proves optimality on the smallest instances;
    larger ones: a short descent that re-optimises each employee alone against all the others;
@@ -52,8 +53,8 @@ PORTFOLIO_WORKERS = 8
 DESCENT_SHARE = 0.05  # at most this share of the limit for one-employee-at-a-time descent after construction
 LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use LARGE_CONSTRUCT_SHARE of the time
 REBUILD_SHARE = 0.1  # share of the construction budget for greedy row rebuilding on smaller instances
-# large instances too short for windows: the row DP's rebuilding gained more than LNS on large ones (60 x 364 before
-# windows: 78 900 against 86 200)
+# construction budget of large instances (staff x days > LARGE_STAFF_DAYS): the row DP's rebuilding gained more than
+# LNS there (60 x 364 before windows: 78 900 against 86 200); on the window path it stops earlier (CONSTRUCT_STALL)
 LARGE_CONSTRUCT_SHARE = 0.7
 DIVE_SHARE = 0.85  # share of the time left after construction for column generation with diving
 # Instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days (and not large) dive. With the compiled row DP
@@ -64,16 +65,18 @@ DIVE_MAX_CELLS = 30000
 DIVE_MAX_DAYS = 56
 REST_SHARE = 0.3  # CP-SAT time for the employees a dive leaves free, as a share of the dive's own time
 REDIVE_NOISE = 0.3  # random tie-breaking added to LP values when diving again
-# Longer horizons (and large instances) dive over windows of WINDOW_DAYS days with the rest of the roster fixed
-# (nrp_window), after a construction of WINDOW_CONSTRUCT_SHARE of the limit, for WINDOW_SHARE of the time left; a
+# Longer horizons (and large instances) dive over windows of WINDOW_DAYS days (NARROW_WINDOW_DAYS when those do not
+# converge) with the rest of the roster fixed (nrp_window), after a construction of WINDOW_CONSTRUCT_SHARE of the
+# limit (large instances: LARGE_CONSTRUCT_SHARE; both see CONSTRUCT_STALL), for WINDOW_SHARE of the time left; a
 # window gets an equal share of what is left, at least WINDOW_MIN_SECONDS, and its dive fixes at least
 # WINDOW_FIX_SHARE of the free employees per step.
 WINDOW_DAYS = 14
 NARROW_WINDOW_DAYS = 7
-# large instances construct (row-DP passes) until a pass gains less than this share of the objective, at most
-# LARGE_CONSTRUCT_SHARE of the limit: on 150 staff x 364 days x 30 shift types a pass takes 30 s and gains 9 %, and
-# 14-day windows do not converge in the time they get (at 120 s: 239 135 after 12 s of construction, 163 360 after
-# 84 s); on Instance12 x 13 a pass takes 4.5 s and the windows gain more after the fifth
+# on the window path, construction's rebuilding passes stop when one gains less than this share of the objective;
+# large instances get LARGE_CONSTRUCT_SHARE of the limit for their row-DP passes: on 150 staff x 364 days x 30
+# shift types a pass takes 30 s and gains 9 %, and 14-day windows do not converge in the time they get (at 120 s:
+# 239 135 after 12 s of construction, 163 360 after 84 s); on Instance12 x 13 a pass takes 4.5 s and the windows
+# gain more after the fifth
 CONSTRUCT_STALL = 0.03
 WINDOW_CONSTRUCT_SHARE = 0.1
 WINDOW_SHARE = 0.9
@@ -617,13 +620,16 @@ class _Search:
             self.roster = self._feasible_row(e)
         self.offer(self.roster)
         self.first_time = time.monotonic() - self.started
-        improved = [row[:] for row in self.roster]
         share = 1.0 if long_rows else REBUILD_SHARE
-        deadline = time.monotonic() + share * max(0.0, stop - time.monotonic())
-        builder.improve(improved, self.rng, deadline, dp=long_rows, stall=stall)
-        self.offer(improved)
+        self.rebuild(builder, time.monotonic() + share * max(0.0, stop - time.monotonic()), dp=long_rows, stall=stall)
         if not long_rows:
             self.descend(max(0.0, stop - time.monotonic()))
+
+    def rebuild(self, builder: RowBuilder, deadline: float, *, dp: bool, stall: float = 0.0) -> None:
+        """Rebuild the incumbent's rows against all the others until `deadline` (RowBuilder.improve); offer it."""
+        improved = [row[:] for row in self.roster]
+        builder.improve(improved, self.rng, deadline, dp=dp, stall=stall)
+        self.offer(improved)
 
     def dive(self, budget: float, *, again: bool) -> None:
         """Column generation with diving over the whole instance from the incumbent's rows (see `_dived`); with
@@ -649,9 +655,7 @@ class _Search:
             if not converged and width > NARROW_WINDOW_DAYS:
                 width = NARROW_WINDOW_DAYS
             elif not converged:
-                builder, improved = RowBuilder(self.inst), [row[:] for row in self.roster]
-                builder.improve(improved, self.rng, stop, dp=True)
-                self.offer(improved)
+                self.rebuild(RowBuilder(self.inst), stop, dp=True)
                 return
 
     def _window_pass(self, width: int, offset: int, stop: float) -> bool | None:

@@ -385,11 +385,14 @@ class RowBuilder:
         """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and,
         with `dp`, the row DP's (`optimise`); passes end when one gains nothing or less than `stall` of what the
         roster cost before it; returns rows replaced."""
+        from radhus.planning.nrp import roster_objective  # nrp imports this module
+
         inst = self.inst
         counts = self.counts(roster)
         replaced = 0
+        objective = roster_objective(inst, roster)
         while time.monotonic() < deadline:
-            gained, before = 0, self.roster_cost(roster, counts)
+            gained = 0
             for e in rng.sample(range(inst.n_staff), inst.n_staff):
                 if time.monotonic() >= deadline:
                     break
@@ -414,18 +417,10 @@ class RowBuilder:
                     if s != OFF:
                         counts[d][s] += 1
             replaced += gained
-            if not gained or before - self.roster_cost(roster, counts) < stall * before:
+            before, objective = objective, roster_objective(inst, roster)
+            if not gained or before - objective < stall * before:
                 break
         return replaced
-
-    def roster_cost(self, roster: list[list[int]], counts: list[list[int]]) -> int:
-        """The objective of `roster`, whose staff per day and shift are `counts`."""
-        cover = sum(
-            self.under[d][s] * (self.req[d][s] - n) if n < self.req[d][s] else self.over[d][s] * (n - self.req[d][s])
-            for d, day in enumerate(counts)
-            for s, n in enumerate(day)
-        )
-        return cover + sum(self.own_cost(e, row) for e, row in enumerate(roster))
 
 
 def _next_price(price: float, low: float, high: float, bound: float, step: float) -> tuple[float, float]:
