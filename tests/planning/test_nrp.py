@@ -38,6 +38,13 @@ def test_solver_reaches_optimum_instance1_and_checker_agrees():
     assert check.objective == result.objective == 607
 
 
+def test_small_instance_is_proven_optimal_before_the_dives_take_their_share():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    result = solve_instance(inst, time_limit=60)
+    assert result.optimal and result.objective == 607
+    assert result.elapsed < 10  # diving again first would take 0.3 of the limit (about 18 s) before any proof
+
+
 def test_solver_instance2_valid_and_checker_agrees():
     inst = parse_nrp_file(NRP / "Instance2.txt")
     result = solve_instance(inst, time_limit=4)
