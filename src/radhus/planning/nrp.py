@@ -68,7 +68,8 @@ DIVE_MAX_DAYS = 56
 # proves the smallest optimal (Instance1 in 0.3 s), then dive again and again for SMALL_DIVE_SHARE of the time left,
 # then the long CP-SAT solve. They used to dive once: its roster varies from run to run, and at 60 s the CP-SAT solve
 # after it ended at 2 043, 2 049, 1 951, 1 952 on Instance6 (best known 1 950) and 1 061 four times on Instance7
-# (1 056); diving again first: 1 950, 1 950, 1 951, 1 951 and 1 057, 1 058 (x3), 1 061
+# (1 056); now 1 951 in three runs and 1 057, 1 057, 1 058, 1 061. Diving again before any CP-SAT solve reached
+# 1 950 in two of five runs, but spent 18 s on Instance1 before CP-SAT proved it optimal.
 PROOF_SHARE = 0.05
 SMALL_DIVE_SHARE = 0.3
 REST_SHARE = 0.3  # CP-SAT time for the employees a dive leaves free, as a share of the dive's own time
