@@ -17,6 +17,12 @@ def _run_jobs(app, session_factory) -> None:  # type: ignore[no-untyped-def]
     jobs.run_until_idle(session_factory, app.state.ctx.job_handlers, backoff_seconds=0)
 
 
+def _wait_for_the_reload_that_shows(page, selector: str, text: str = "") -> None:  # type: ignore[no-untyped-def]
+    """While a plan is computed its page reloads itself every 3 s; navigating from the test would race that reload."""
+    page.locator(selector, has_text=text).wait_for(timeout=20_000)
+    page.wait_for_load_state()
+
+
 def _plan_the_example_day(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
     """Log in and start planning the example home-care day; the day plan page opens while it is computed."""
     log_in(page, live_server, username)
@@ -34,7 +40,7 @@ def test_roster_grid_live_check_approve_ics(page, live_server, app, session_fact
     page.wait_for_url("**/planering/scheman/*")
     assert "beräknas" in page.locator("#schemastatus").inner_text()
     _run_jobs(app, session_factory)
-    page.goto(page.url.split("?")[0])
+    _wait_for_the_reload_that_shows(page, "#schema")
     with session_factory() as session:
         plan = session.scalars(select(RosterPlan)).one()
         roster = plan.proposal["roster"]
@@ -68,7 +74,7 @@ def test_roster_grid_live_check_approve_ics(page, live_server, app, session_fact
 def test_day_plan_page_is_a_table_per_staff(page, live_server, app, session_factory):  # type: ignore[no-untyped-def]
     _plan_the_example_day(page, live_server, "administrator@exempelkommun")
     _run_jobs(app, session_factory)
-    page.goto(page.url)
+    _wait_for_the_reload_that_shows(page, "#ruttstatus", "förslag")
     assert page.get_by_role("heading", name="Lena").count() == 1
     assert page.locator("table").count() >= 2  # times as text, not only the drawing
     violations = axe_violations(page)
@@ -79,7 +85,7 @@ def test_day_plan_is_approved_then_published(page, live_server, app, session_fac
     _plan_the_example_day(page, live_server, "redaktor@exempelkommun")
     assert page.get_by_role("button", name="Godkänn rutterna").count() == 0  # nothing to decide while computing
     _run_jobs(app, session_factory)
-    page.goto(page.url)
+    _wait_for_the_reload_that_shows(page, "#ruttstatus", "förslag")
     assert "förslag" in page.locator("#ruttstatus").inner_text()
     page.get_by_role("button", name="Godkänn rutterna").click()
     page.wait_for_url("**meddelande=godkant**")
