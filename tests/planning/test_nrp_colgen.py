@@ -1,6 +1,7 @@
 """Column generation for the NRP benchmark: exact pricing, the quick DP pricing against it, and the dive's roster
 checked by the independent checker."""
 
+import itertools
 import random
 import time
 from pathlib import Path
@@ -9,9 +10,9 @@ import numpy as np
 import pytest
 
 from radhus.planning import nrp_colgen
-from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, roster_objective
+from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, roster_objective, solve_instance
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer, MasterLP, price
+from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer, MasterLP, best_combination, price
 from radhus.planning.nrp_construct import RowBuilder, row_violation
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -85,6 +86,7 @@ def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
     assert check.objective == roster_objective(inst, dived)
     assert diver.root is not None
     assert diver.root <= 828 + 1e-6  # exact pricing at the root: the LP is a lower bound of the optimum (828)
+    assert diver.lower_bound == diver.root  # and the diver knows it
     assert check.objective >= 828
     assert check.objective < roster_objective(inst, roster)
 
@@ -94,3 +96,50 @@ def test_dive_gives_up_when_its_root_lp_cannot_converge_in_time():
     diver = Diver.from_roster(inst, _greedy(inst, 4)[1])
     assert diver.dive(time.monotonic() + 0.05) is None  # an unconverged LP's columns would make a poor roster
     assert diver.root is None
+
+
+def test_best_combination_of_pooled_columns_is_the_cheapest_of_all_combinations():
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    builder = RowBuilder(inst)
+    pool = ColumnPool(builder)
+    orders = [random.Random(seed).sample(range(inst.n_staff), inst.n_staff) for seed in (6, 7, 8)]
+    rosters = [builder.roster(order, random.Random(0))[0] for order in orders]
+    for roster in rosters:
+        for e, row in enumerate(roster):
+            pool.add(e, row)
+    every = (list(map(list, rows)) for rows in itertools.product(*pool.rows))
+    cheapest = min(roster_objective(inst, roster) for roster in every)
+    assert cheapest < min(roster_objective(inst, roster) for roster in rosters)  # mixing the rosters pays here
+
+    combined = best_combination(inst, pool, rosters[0], time_limit=10, workers=2, seed=1)
+    assert combined is not None
+    assert roster_objective(inst, combined) == cheapest
+    assert all(tuple(row) in pool.rows[e] for e, row in enumerate(combined))
+
+
+def test_a_root_lp_cut_short_is_no_lower_bound(monkeypatch):
+    monkeypatch.setattr(nrp_colgen, "TAIL_AFTER", 0)
+    monkeypatch.setattr(nrp_colgen, "TAIL_GAIN", 1.0)  # stop after TAIL_ROUNDS rounds, columns still pricing out
+    inst = parse_nrp_file(NRP / "Instance4.txt")
+    diver = Diver.from_roster(inst, _greedy(inst, 1)[1])
+    assert diver.dive(time.monotonic() + 30) is not None
+    assert diver.root is not None and diver.lower_bound is None
+
+
+def test_promising_columns_keep_every_column_of_a_cheaper_roster(monkeypatch):
+    monkeypatch.setattr(nrp_colgen, "TAIL_GAIN", 0.0)
+    inst = parse_nrp_file(NRP / "Instance1.txt")
+    optimum = solve_instance(inst, time_limit=10, workers=2)
+    assert optimum.optimal and optimum.objective == 607
+    _, start = _greedy(inst, 1)
+    diver = Diver.from_roster(inst, start)
+    assert diver.dive(time.monotonic() + 30) is not None
+    assert diver.lower_bound is not None and diver.lower_bound <= 607 + 1e-6
+    for e, row in enumerate(optimum.roster):
+        diver.add(e, row)
+
+    kept = diver.promising(start, below=608)  # only rosters of 607 or less may use a kept column
+    assert all(tuple(row) in kept.rows[e] for e, row in enumerate(optimum.roster))
+    assert all(tuple(row) in kept.rows[e] for e, row in enumerate(start))
+    assert kept.size < diver.pool.size
+    assert diver.promising(start, below=10**6).size == diver.pool.size

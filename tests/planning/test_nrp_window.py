@@ -77,7 +77,7 @@ def test_row_dp_never_works_another_shift_on_a_pinned_day_whatever_it_would_gain
 def test_a_window_dive_merges_into_a_valid_roster_changing_the_objective_by_the_window_gain():
     inst, roster = _long_instance_and_roster()
     window = window_instance(inst, roster, FIRST, LAST)
-    rows = _dived(window.inst, window.roster, time.monotonic() + 10, 8, 1, window=True)
+    rows, _ = _dived(window.inst, window.roster, time.monotonic() + 10, 8, 1, window=True)
     assert rows is not None
     merged = merge(roster, window, rows)
     assert merged is not None

@@ -37,7 +37,7 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
-from radhus.planning.nrp_colgen import Diver
+from radhus.planning.nrp_colgen import BOUND_TOLERANCE, Diver, best_combination
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, row_violation
 from radhus.planning.nrp_window import merge, window_instance
 
@@ -69,9 +69,11 @@ DIVE_MAX_DAYS = 56
 # then the long CP-SAT solve. They used to dive once: its roster varies from run to run, and at 60 s the CP-SAT solve
 # after it ended at 2 043, 2 049, 1 951, 1 952 on Instance6 (best known 1 950) and 1 061 four times on Instance7
 # (1 056); now 1 951 in three runs and 1 057, 1 057, 1 058, 1 061. Diving again before any CP-SAT solve reached
-# 1 950 in two of five runs, but spent 18 s on Instance1 before CP-SAT proved it optimal.
+# 1 950 in two of five runs, but spent 18 s on Instance1 before CP-SAT proved it optimal. The last third of the dives'
+# time (SMALL_COMBINE_SHARE) goes to the best combination of the columns they met (nrp_colgen.best_combination).
 PROOF_SHARE = 0.05
-SMALL_DIVE_SHARE = 0.3
+SMALL_DIVE_SHARE = 0.45
+SMALL_COMBINE_SHARE = 1 / 3
 REST_SHARE = 0.3  # CP-SAT time for the employees a dive leaves free, as a share of the dive's own time
 REDIVE_NOISE = 0.3  # random tie-breaking added to LP values when diving again
 # Longer horizons (and large instances) dive over windows of WINDOW_DAYS days (NARROW_WINDOW_DAYS when those do not
@@ -640,13 +642,16 @@ class _Search:
         builder.improve(improved, self.rng, deadline, dp=dp, stall=stall)
         self.offer(improved)
 
-    def dive(self, budget: float) -> None:
+    def dive(self, budget: float, combine: float = 0.0) -> None:
         """Column generation with diving over the whole instance from the incumbent's rows, again and again while
-        time is left (see `_dived`)."""
+        time is left, the last `combine` share of it for the best combination of the columns met (see `_dived`)."""
         seed = self.rng.randrange(1 << 20)
-        roster = _dived(self.inst, self.roster, time.monotonic() + budget, self.workers, seed)
+        roster, bound = _dived(self.inst, self.roster, time.monotonic() + budget, self.workers, seed, combine=combine)
         if roster is not None:
             self.offer(roster)
+        if bound is not None and self.objective is not None:  # a root LP's proof ends the search
+            self.bound = max(self.bound, bound)
+            self.optimal = self.objective <= math.ceil(bound - BOUND_TOLERANCE)
 
     def window_dives(self, budget: float) -> None:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
@@ -683,7 +688,7 @@ class _Search:
             seed = self.rng.randrange(1 << 20)
             # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
             # again inside each window (5 716)
-            rows = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
+            rows, _ = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
             if rows is None:
                 return False
             merged = merge(self.roster, window, rows)
@@ -838,14 +843,32 @@ def _dived(
     *,
     window: bool = False,
     again: bool = True,
-) -> list[list[int]] | None:
+    combine: float = 0.0,
+) -> tuple[list[list[int]] | None, float | None]:
     """The best roster of column-generation dives (nrp_colgen) from `roster`'s rows until `stop`, each with the
     employees it leaves free solved together by CP-SAT against the fixed ones; None when the root LP does not
     converge in time. After the first dive (the only one unless `again`), the next ones start from every column met
     so far and break ties at random (REDIVE_NOISE), until one reaches the root LP's value or the time left is
     shorter than the last dive took: on Instance8 the first dive's roster cost 1 514-2 327 and the next ones
-    1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact."""
+    1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact.
+    The last `combine` share of the time goes to the best combination of all the columns met (best_combination).
+    Also returns a lower bound of the instance's optimum when a root LP gave one (Diver.lower_bound)."""
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
+    dives_stop = stop - combine * max(0.0, stop - time.monotonic())
+    best = _dives(inst, diver, dives_stop, workers, seed, window=window, again=again)
+    if best is None or _at_bound(diver, roster_objective(inst, best)) or combine <= 0.0 or time.monotonic() >= stop:
+        return best, diver.lower_bound
+    promising = diver.promising(best, roster_objective(inst, best))
+    combined = best_combination(inst, promising, best, stop - time.monotonic(), workers, seed)
+    if combined is not None and roster_objective(inst, combined) < roster_objective(inst, best):
+        return combined, diver.lower_bound
+    return best, diver.lower_bound
+
+
+def _dives(
+    inst: NrpInstance, diver: Diver, stop: float, workers: int, seed: int, *, window: bool, again: bool
+) -> list[list[int]] | None:
+    """The dives of `_dived`; the rows CP-SAT gives the employees a dive leaves free join the pool."""
     best: list[list[int]] | None = None
     best_cost = math.inf
     noise = 0.0
@@ -862,13 +885,21 @@ def _dived(
             _, solved, _ = rest.solve(time_limit=max(0.1, limit), workers=workers, seed=seed)
             if solved is not None and roster_objective(inst, solved) <= cost:
                 dived, cost = solved, roster_objective(inst, solved)
+                for e in free:
+                    diver.add(e, dived[e])
         if cost < best_cost:
             best, best_cost = dived, cost
-        at_root = diver.root is not None and best_cost <= math.ceil(diver.root - 1e-6)
-        if not again or at_root or stop - time.monotonic() < time.monotonic() - started:
+        if not again or _at_bound(diver, best_cost) or stop - time.monotonic() < time.monotonic() - started:
             return best
         diver.release()
         noise = REDIVE_NOISE
+
+
+def _at_bound(diver: Diver, cost: float) -> bool:
+    """Whether a roster of this cost is proven optimal by a dive's root LP. Only a root LP where no column priced out
+    is a bound: on Instance4 one that stopped early read 1 722 and 1 726 (optimum 1 716), and diving stopped there."""
+    bound = diver.lower_bound
+    return bound is not None and cost <= math.ceil(bound - BOUND_TOLERANCE)
 
 
 def cell_count(inst: NrpInstance) -> int:
@@ -893,7 +924,10 @@ def solve_instance(
         if small:
             search.full_solve(PROOF_SHARE * time_limit)  # proves the smallest optimal at once
         if not search.optimal:
-            search.dive((SMALL_DIVE_SHARE if small else DIVE_SHARE) * search.left())
+            if small:
+                search.dive(SMALL_DIVE_SHARE * search.left(), combine=SMALL_COMBINE_SHARE)
+            else:
+                search.dive(DIVE_SHARE * search.left())
     elif inst.horizon >= 3 * WINDOW_DAYS:
         budget = (LARGE_CONSTRUCT_SHARE if large else WINDOW_CONSTRUCT_SHARE) * time_limit
         search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
