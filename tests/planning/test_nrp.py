@@ -85,6 +85,13 @@ def test_cli_nrp_writes_feasible_roster_with_true_objective(tmp_path):
     assert f"målvärde {data['objective']}" in result.output
 
 
+def test_cli_nrp_says_when_the_roster_is_proven_optimal(tmp_path):
+    args = ["plan", "nrp", "--instance", str(NRP / "Instance1.txt"), "--time-limit", "10", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "målvärde 607" in result.output and "bevisat optimalt" in result.output
+
+
 def test_checker_flags_a_wrong_stated_objective(tmp_path):
     inst = parse_nrp_file(NRP / "Instance1.txt")
     result = solve_instance(inst, time_limit=3)

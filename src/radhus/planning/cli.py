@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -37,6 +38,7 @@ def nrp_command(
 ) -> None:
     """Lös en sjuksköterskeschema-instans (Shift Scheduling Benchmark)."""
     from radhus.planning.nrp import solve_file
+    from radhus.planning.nrp_colgen import BOUND_TOLERANCE
 
     try:
         _check_limit(time_limit)
@@ -44,7 +46,13 @@ def nrp_command(
         _write(data, out)
     except RadhusError as exc:
         _fail(exc)
-    typer.echo(f"{data['instance']}: målvärde {data['objective']} ({result.elapsed:.1f} s)")
+    if result.optimal:
+        proof = ", bevisat optimalt"
+    elif result.lower_bound > 0:
+        proof = f", undre gräns {math.ceil(result.lower_bound - BOUND_TOLERANCE)}"
+    else:
+        proof = ""
+    typer.echo(f"{data['instance']}: målvärde {data['objective']} ({result.elapsed:.1f} s{proof})")
 
 
 @plan.command("vrptw")
