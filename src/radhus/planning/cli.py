@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import typer
@@ -38,7 +37,7 @@ def nrp_command(
 ) -> None:
     """Lös en sjuksköterskeschema-instans (Shift Scheduling Benchmark)."""
     from radhus.planning.nrp import solve_file
-    from radhus.planning.nrp_colgen import BOUND_TOLERANCE
+    from radhus.planning.nrp_colgen import least_objective
 
     try:
         _check_limit(time_limit)
@@ -49,7 +48,7 @@ def nrp_command(
     if result.optimal:
         proof = ", bevisat optimalt"
     elif result.lower_bound > 0:
-        proof = f", undre gräns {math.ceil(result.lower_bound - BOUND_TOLERANCE)}"
+        proof = f", undre gräns {least_objective(result.lower_bound)}"
     else:
         proof = ""
     typer.echo(f"{data['instance']}: målvärde {data['objective']} ({result.elapsed:.1f} s{proof})")

@@ -37,7 +37,7 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
-from radhus.planning.nrp_colgen import BOUND_TOLERANCE, Diver, best_combination
+from radhus.planning.nrp_colgen import Diver, best_combination, least_objective
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, row_violation
 from radhus.planning.nrp_window import merge, window_instance
 
@@ -651,7 +651,7 @@ class _Search:
             self.offer(roster)
         if bound is not None and self.objective is not None:  # a root LP's proof ends the search
             self.bound = max(self.bound, bound)
-            self.optimal = self.objective <= math.ceil(bound - BOUND_TOLERANCE)
+            self.optimal = self.objective <= least_objective(bound)
 
     def window_dives(self, budget: float) -> None:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
@@ -856,12 +856,14 @@ def _dived(
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
     dives_stop = stop - combine * max(0.0, stop - time.monotonic())
     best = _dives(inst, diver, dives_stop, workers, seed, window=window, again=again)
-    if best is None or _at_bound(diver, roster_objective(inst, best)) or combine <= 0.0 or time.monotonic() >= stop:
+    if best is None or combine <= 0.0:
         return best, diver.lower_bound
-    promising = diver.promising(best, roster_objective(inst, best))
-    combined = best_combination(inst, promising, best, stop - time.monotonic(), workers, seed)
-    if combined is not None and roster_objective(inst, combined) < roster_objective(inst, best):
-        return combined, diver.lower_bound
+    cost = roster_objective(inst, best)
+    if _at_bound(diver, cost) or time.monotonic() >= stop:
+        return best, diver.lower_bound
+    combined = best_combination(inst, diver.promising(best, cost), best, stop - time.monotonic(), workers, seed)
+    if combined is not None and roster_objective(inst, combined) < cost:
+        best = combined
     return best, diver.lower_bound
 
 
@@ -899,7 +901,7 @@ def _at_bound(diver: Diver, cost: float) -> bool:
     """Whether a roster of this cost is proven optimal by a dive's root LP. Only a root LP where no column priced out
     is a bound: on Instance4 one that stopped early read 1 722 and 1 726 (optimum 1 716), and diving stopped there."""
     bound = diver.lower_bound
-    return bound is not None and cost <= math.ceil(bound - BOUND_TOLERANCE)
+    return bound is not None and cost <= least_objective(bound)
 
 
 def cell_count(inst: NrpInstance) -> int:

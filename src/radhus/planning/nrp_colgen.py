@@ -56,6 +56,11 @@ ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
 BOUND_TOLERANCE = 0.1
 
 
+def least_objective(bound: float) -> int:
+    """The least integer objective a lower bound allows, BOUND_TOLERANCE below it."""
+    return math.ceil(bound - BOUND_TOLERANCE)
+
+
 class ColumnPool:
     """Rows generated per employee (no duplicates) with their own cost (requests only)."""
 
@@ -215,7 +220,7 @@ class Diver:
                 return solved
         return self.master.solve()
 
-    def _reduced(self, e: int, row: list[int], pi: list[float], mu: np.ndarray) -> float:
+    def _reduced(self, e: int, row: list[int] | tuple[int, ...], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
 
     def dive(self, deadline: float, fix_share: float = 0.0, noise: float = 0.0) -> list[list[int]] | None:
@@ -268,7 +273,7 @@ class Diver:
         for e, rows in enumerate(self.pool.rows):
             kept.add(e, hint[e])
             for row in rows:
-                if self._reduced(e, list(row), pi, mu) <= slack:
+                if self._reduced(e, row, pi, mu) <= slack:
                     kept.add(e, row)
         return kept
 
