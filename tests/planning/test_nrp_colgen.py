@@ -4,6 +4,7 @@ checked by the independent checker."""
 import itertools
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,8 +32,10 @@ def _reduced_cost(builder: RowBuilder, e: int, row: list[int], mu: np.ndarray) -
     return builder.own_cost(e, row) - sum(mu[d, s] for d, s in enumerate(row) if s != OFF)
 
 
-def test_exact_pricing_is_never_beaten_by_the_quick_dp_and_both_keep_the_rules():
-    inst = parse_nrp_file(NRP / "Instance5.txt")
+@pytest.mark.parametrize("weekend_price", [0, 150])  # 150: above most duals, so the weekends priced change rows
+def test_exact_pricing_is_never_beaten_by_the_quick_dp_and_both_keep_the_rules(weekend_price):
+    plain = parse_nrp_file(NRP / "Instance5.txt")
+    inst = replace(plain, weekend_prices=[weekend_price] * plain.n_staff)
     builder, roster = _greedy(inst, 1)
     pricer = ExactPricer(inst, roster)
     rng = np.random.default_rng(5)

@@ -4,6 +4,7 @@ the DP row is never worse than the greedy one and matches CP-SAT's single-row op
 import itertools
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from radhus.planning.nrp import (
     solve_instance,
 )
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_construct import RowBuilder, row_violation
+from radhus.planning.nrp_construct import RowBuilder, row_violation, worked_weekends
 from tests.planning.nrp_tiling import tiled_text
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -135,9 +136,13 @@ def test_every_dp_row_passes_the_independent_checker_and_never_worsens_the_greed
 
 
 # rows where the minutes price is needed (the unpriced DP row works too much or too little) and still closes
-@pytest.mark.parametrize(("name", "e"), [("Instance2", 2), ("Instance2", 10), ("Instance2", 11), ("Instance4", 5)])
-def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e):
-    inst = _instance(name)
+@pytest.mark.parametrize(
+    ("name", "e", "weekend_price"),
+    [("Instance2", 2, 0), ("Instance2", 10, 0), ("Instance2", 11, 0), ("Instance4", 5, 0), ("Instance4", 5, 150)],
+)
+def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e, weekend_price):
+    plain = _instance(name)
+    inst = replace(plain, weekend_prices=[weekend_price] * plain.n_staff)
     roster = _built(inst, 1)
     builder = RowBuilder(inst)
     row = builder.optimise(e, builder.counts(roster, skip=e), random.Random(1))
@@ -148,15 +153,16 @@ def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e):
     assert roster_objective(inst, roster) == roster_objective(inst, best)
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed):
+@pytest.mark.parametrize(("seed", "weekend_price"), [(1, 0), (2, 0), (1, 12), (2, 25)])
+def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed, weekend_price):
     # Instance1: 14 days and one shift type, so all 2^14 rows of an employee can be enumerated and checked
-    inst = _instance("Instance1")
+    plain = _instance("Instance1")
+    inst = replace(plain, weekend_prices=[weekend_price] * plain.n_staff)
     builder = RowBuilder(inst)
     costs = np.random.default_rng(seed).normal(0.0, 10.0, (inst.horizon, 1))
 
     def cost(row: list[int]) -> float:
-        return sum(costs[d, 0] for d, s in enumerate(row) if s != OFF)
+        return sum(costs[d, 0] for d, s in enumerate(row) if s != OFF) + weekend_price * len(worked_weekends(row))
 
     for e in range(inst.n_staff):
         every = (list(bits) for bits in itertools.product((OFF, 0), repeat=inst.horizon))

@@ -3,13 +3,22 @@ its frame stays fixed (also in the row DP), and a dive's rows merge into a roste
 
 import random
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from radhus.planning.nrp import OFF, NrpInstance, _dived, parse_nrp_text, roster_objective
+from radhus.planning.nrp import (
+    OFF,
+    WEEKEND_PRICE_SHARE,
+    NrpInstance,
+    _dived,
+    parse_nrp_text,
+    roster_objective,
+    weekend_prices,
+)
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_construct import RowBuilder, row_violation
+from radhus.planning.nrp_construct import RowBuilder, row_violation, worked_weekends
 from radhus.planning.nrp_window import PIN_WEIGHT, merge, window_instance
 from tests.planning.nrp_tiling import tiled_text
 
@@ -46,6 +55,27 @@ def test_window_is_an_instance_whose_objective_is_the_window_part_of_the_full_on
         assert min(st.max_shifts.values()) >= 0 and st.max_weekends >= 0 and st.min_minutes <= st.max_minutes
     frame = [d for d in range(7, 35) if not FIRST <= d <= LAST]
     assert {(e, d - 7) for e in range(inst.n_staff) for d in frame if roster[e][d] != OFF} == set(window.inst.pinned)
+
+
+def test_a_priced_window_adds_the_price_of_every_weekend_worked_in_its_horizon():
+    plain, roster = _long_instance_and_roster()
+    inst = replace(plain, weekend_prices=[7 * (e % 3) for e in range(plain.n_staff)])
+    window = window_instance(inst, roster, FIRST, LAST)
+    assert window.inst.weekend_prices == inst.weekend_prices
+    weekends = sum(7 * (e % 3) * len(worked_weekends(row)) for e, row in enumerate(window.roster))
+    assert weekends > 0
+    expected = _cost_of_days(plain, roster, range(FIRST, LAST + 1)) + weekends
+    assert roster_objective(window.inst, window.roster) == expected
+
+
+def test_weekend_prices_fall_on_the_employees_who_work_every_weekend_allowed():
+    plain, roster = _long_instance_and_roster()
+    worked = [len(worked_weekends(row)) for row in roster]
+    staff = [replace(st, max_weekends=worked[e] + e % 2) for e, st in enumerate(plain.staff)]
+    prices = weekend_prices(replace(plain, staff=staff), roster)
+    unit = sum(c.under_weight for c in plain.cover.values()) / len(plain.cover)  # Instance3: every weight > 0
+    assert prices == [round(WEEKEND_PRICE_SHARE * unit) if e % 2 == 0 else 0 for e in range(plain.n_staff)]
+    assert min(prices[::2]) > 0
 
 
 def test_merge_keeps_the_frame_or_refuses():

@@ -12,7 +12,8 @@ The solver works in phases, all inside one wall-clock budget:
    dive's roster was at the best known value on Instances 9-12 at 60 s where the LNS alone stayed 4-30 % above;
    longer horizons: the same dive over windows of WINDOW_DAYS days with the rest of the roster fixed (nrp_window),
    window after window, for WINDOW_SHARE of the time left (narrower windows, then row rebuilding, when a window's
-   LP does not converge in its time);
+   LP does not converge in its time); a window pays a price for each weekend it gives an employee who works every
+   weekend allowed (weekend_prices), so that a weekend goes where it covers most, not to the first window met;
 3. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
    roster for most of the time left, which also gives a lower bound and proves optimality on the smallest instances;
    larger ones: a short descent that re-optimises each employee alone against all the others;
@@ -31,14 +32,14 @@ import json
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
 from radhus.planning.nrp_colgen import Diver, best_combination, least_objective
-from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, row_violation
+from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, row_violation, worked_weekends
 from radhus.planning.nrp_window import merge, window_instance
 
 OFF = -1
@@ -93,6 +94,12 @@ WINDOW_CONSTRUCT_SHARE = 0.1
 WINDOW_SHARE = 0.9
 WINDOW_MIN_SECONDS = 3.0
 WINDOW_FIX_SHARE = 0.15
+# the price of a weekend worked, in a window, for an employee who works every weekend allowed, as a share of the
+# mean under-cover weight: without it a window keeps every weekend it is given, also where it covers nothing, and
+# the windows cannot pass weekends to one another (Instance12 x 13 at 120 s: 59 872 at 0, 57 401 at 0.75,
+# 58 271 at 0.5, 68 454 at 1.0: priced at the gain of one under-covered day, weekends are given up and not used
+# again); Instance8 x 3: 4 706 at 0, 4 195 at 0.75, 4 588 at 1.0
+WEEKEND_PRICE_SHARE = 0.75
 # the row DP keeps minutes and the tightest shift maximum exactly in a window up to this many states (EXACT_STATES
 # over whole instances): on a 14-day window of Instance12 x 13 the dive took 4-5 s instead of 6 s, same rosters
 WINDOW_EXACT_STATES = 1_000_000
@@ -169,6 +176,9 @@ class NrpInstance:
     forbidden_pairs: list[tuple[int, int]] = field(default_factory=list)
     # (employee, day) -> shift kept fixed; only a window's frame (nrp_window), which also carries them as on-requests
     pinned: dict[tuple[int, int], int] = field(default_factory=dict)
+    # a price per weekend worked, per employee (empty: none); only a window's sub-instance (nrp_window) sets it, so
+    # that the window spends an employee's scarce yearly weekends only where they gain more
+    weekend_prices: list[int] = field(default_factory=list)
 
     @property
     def n_staff(self) -> int:
@@ -349,6 +359,8 @@ def roster_objective(inst: NrpInstance, roster: list[list[int]]) -> int:
     for (d, s), c in inst.cover.items():
         diff = counts[d][s] - c.requirement
         total += diff * c.over_weight if diff > 0 else -diff * c.under_weight
+    for price, row in zip(inst.weekend_prices, roster, strict=False):
+        total += price * len(worked_weekends(row))
     return total
 
 
@@ -390,6 +402,7 @@ class _SubModel:
         self.model = cp_model.CpModel()
         self.x: dict[tuple[int, int, int], cp_model.IntVar] = {}
         self.w: dict[tuple[int, int], cp_model.IntVar] = {}
+        self.weekends: dict[int, list] = {}  # per free employee: whether each weekend is worked (variable or 0/1)
         self.hints: dict[cp_model.IntVar, int] = {}
         self.costs: list = []
         self._make_cells()
@@ -501,6 +514,9 @@ class _SubModel:
             self.hints[flag] = max(int(self.current[e][d] != OFF) for d in days)
             worked.append(flag)
         self._add(sum(worked), None, limit)
+        self.weekends[e] = worked
+        if self.inst.weekend_prices and self.inst.weekend_prices[e]:
+            self.costs.append(self.inst.weekend_prices[e] * sum(worked))
 
     def _cover(self) -> None:
         inst = self.inst
@@ -657,13 +673,16 @@ class _Search:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
         the costliest windows first, each for an equal share of the time left (at least WINDOW_MIN_SECONDS); then
         again over windows shifted by half their width, so that the edges of the last pass lie inside, while time
-        is left. A window's rows are kept when the merged roster is feasible and no worse. When a window's root LP
-        does not converge in its time, the windows narrow to NARROW_WINDOW_DAYS days; when those do not either,
-        the rest of the time goes to rebuilding rows (construction's passes)."""
+        is left. A window's rows are kept when the merged roster is feasible and no worse at the weekend prices
+        (`weekend_prices`). When a window's root LP does not converge in its time, the windows narrow to
+        NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes to rebuilding rows
+        (construction's passes)."""
         stop = time.monotonic() + budget
+        priced = replace(self.inst, weekend_prices=weekend_prices(self.inst, self.roster))
+        working = [row[:] for row in self.roster]
         width = WINDOW_DAYS
         for offset in itertools.cycle((0, 1)):
-            converged = self._window_pass(width, offset * (width // 2), stop)
+            converged = self._window_pass(priced, working, width, offset * (width // 2), stop)
             if converged is None:
                 return
             if not converged and width > NARROW_WINDOW_DAYS:
@@ -672,18 +691,21 @@ class _Search:
                 self.rebuild(RowBuilder(self.inst), stop, dp=True)
                 return
 
-    def _window_pass(self, width: int, offset: int, stop: float) -> bool | None:
-        """One pass of window dives (see `window_dives`); False as soon as a window's root LP did not converge,
+    def _window_pass(
+        self, priced: NrpInstance, working: list[list[int]], width: int, offset: int, stop: float
+    ) -> bool | None:
+        """One pass of window dives over `working` (see `window_dives`), which takes every merge no worse at the
+        weekend prices; the incumbent takes those no worse. False as soon as a window's root LP did not converge,
         None when the time is up."""
         inst = self.inst
         windows = [(a, min(inst.horizon, a + width) - 1) for a in range(offset, inst.horizon, width)]
-        day_cost = _cover_cost_per_day(inst, self.roster)
+        day_cost = _cover_cost_per_day(inst, working)
         windows.sort(key=lambda w: -sum(day_cost[w[0] : w[1] + 1]))
         for done, (first, last) in enumerate(windows):
             left = stop - time.monotonic()
             if left < WINDOW_MIN_SECONDS:
                 return None
-            window = window_instance(inst, self.roster, first, last)
+            window = window_instance(priced, working, first, last)
             deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, left / (len(windows) - done))
             seed = self.rng.randrange(1 << 20)
             # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
@@ -691,11 +713,14 @@ class _Search:
             rows, _ = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
             if rows is None:
                 return False
-            merged = merge(self.roster, window, rows)
+            merged = merge(working, window, rows)
             if merged is None:
                 continue
-            changed = [e for e, row in enumerate(merged) if row != self.roster[e]]
-            if all(row_violation(inst, e, merged[e]) is None for e in changed):
+            changed = [e for e, row in enumerate(merged) if row != working[e]]
+            if all(row_violation(inst, e, merged[e]) is None for e in changed) and roster_objective(
+                priced, merged
+            ) <= roster_objective(priced, working):
+                working[:] = merged
                 self.offer(merged)
         return True
 
@@ -902,6 +927,16 @@ def _at_bound(diver: Diver, cost: float) -> bool:
     is a bound: on Instance4 one that stopped early read 1 722 and 1 726 (optimum 1 716), and diving stopped there."""
     bound = diver.lower_bound
     return bound is not None and cost <= least_objective(bound)
+
+
+def weekend_prices(inst: NrpInstance, roster: list[list[int]]) -> list[int]:
+    """WEEKEND_PRICE_SHARE of the mean under-cover weight for each employee who works every weekend allowed in
+    `roster`, 0 for the others: what a window pays for each weekend it gives such an employee."""
+    weights = [c.under_weight for c in inst.cover.values() if c.under_weight > 0]
+    price = round(WEEKEND_PRICE_SHARE * sum(weights) / len(weights)) if weights else 0
+    return [
+        price if len(worked_weekends(row)) >= st.max_weekends else 0 for st, row in zip(inst.staff, roster, strict=True)
+    ]
 
 
 def cell_count(inst: NrpInstance) -> int:

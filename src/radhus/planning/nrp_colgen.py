@@ -374,7 +374,8 @@ class ExactPricer:
         sub = self.models[e]
         own = builder.own_cell_costs(e, list(range(self.inst.n_shifts)))
         cells = [(d, s, var) for (_, d, s), var in sub.x.items()]
-        sub.model.minimize(sum(round(PRICE_SCALE * (own[d, s] - mu[d, s])) * var for d, s, var in cells))
+        weekends = round(PRICE_SCALE * builder.weekend_price[e]) * sum(sub.weekends[e])
+        sub.model.minimize(sum(round(PRICE_SCALE * (own[d, s] - mu[d, s])) * var for d, s, var in cells) + weekends)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = max(0.01, time_limit)

@@ -81,6 +81,7 @@ class RowBuilder:
         self._charts: dict[tuple, tuple[_Chart, np.ndarray]] = {}
         self.dead_end: tuple[int, str, list[int]] | None = None  # where the last failed build stopped, and why
         self.max_count = [[st.max_shifts.get(s.id, 0) for s in inst.shifts] for st in inst.staff]
+        self.weekend_price = inst.weekend_prices or [0] * inst.n_staff
         self.on: list[dict[int, list[tuple[int, int]]]] = [{} for _ in inst.staff]
         self.off: list[dict[tuple[int, int], int]] = [{} for _ in inst.staff]
         for r in inst.on_requests:
@@ -266,22 +267,24 @@ class RowBuilder:
         found: list[list[int]] = []
         bound = -math.inf
         exact = self._units(e, shifts, lattice)
+        weekend_cost = self.weekend_price[e]
         for _ in range(rounds):
             if exact is not None:
                 cost = base + shift_price
-                path = lattice.solve_units(cost, workable, *exact)
+                path = lattice.solve_units(cost, workable, *exact, weekend_cost)
             else:
                 cost = base + price * length + shift_price
-                path = lattice.solve(cost, workable)
+                path = lattice.solve(cost, workable, weekend_cost)
             if path is None:
                 break
+            weekends = weekend_cost * len(worked_weekends(path))
             used = np.bincount([j for j in path if j >= 0], minlength=len(shifts)).astype(float)
             minutes = float(used @ length)
             # Lagrangian value: the relaxed limits enter as prices times their slack at the limit they price
             relaxed = float(shift_price @ cap) + (
                 0.0 if exact else price * (st.max_minutes if price > 0 else st.min_minutes)
             )
-            bound = max(bound, sum(float(cost[d, j]) for d, j in enumerate(path) if j >= 0) - relaxed)
+            bound = max(bound, sum(float(cost[d, j]) for d, j in enumerate(path) if j >= 0) + weekends - relaxed)
             if st.min_minutes <= minutes <= st.max_minutes and not (used > cap).any():
                 row = [OFF if j < 0 else shifts[j] for j in path]
                 if row_violation(inst, e, row) is None:
@@ -339,9 +342,11 @@ class RowBuilder:
         return cost[:, shifts]
 
     def own_cost(self, e: int, row: list[int] | tuple[int, ...]) -> int:
-        """Employee e's request penalties in `row` (on-requests missed, off-requests worked)."""
+        """Employee e's request penalties in `row` (on-requests missed, off-requests worked), and the price of the
+        weekends it works where the instance sets one (`NrpInstance.weekend_prices`)."""
         cost = sum(w for d, wants in self.on[e].items() for s, w in wants if row[d] != s)
-        return cost + sum(w for (d, s), w in self.off[e].items() if row[d] == s)
+        cost += sum(w for (d, s), w in self.off[e].items() if row[d] == s)
+        return cost + self.weekend_price[e] * len(worked_weekends(list(row))) if self.weekend_price[e] else cost
 
     def lattice(self, e: int, shifts: list[int]) -> _Lattice:
         """Employee e's DP states and transitions (shared by employees with the same rules and shifts)."""
@@ -595,19 +600,27 @@ class _Lattice:
         kinds[:1] = 0
         return kinds
 
-    def solve(self, cost: np.ndarray, workable: list[bool]) -> list[int] | None:
-        """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0):
-        the index of the allowed shift worked each day or -1, or None when the run rules cannot be kept."""
-        return self.solve_units(cost, workable, [0] * cost.shape[1], 0, 0, (-1, 0))
+    def solve(self, cost: np.ndarray, workable: list[bool], weekend_cost: float = 0.0) -> list[int] | None:
+        """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0; each
+        weekend worked costs `weekend_cost`): the index of the allowed shift worked each day or -1, or None when the
+        run rules cannot be kept."""
+        return self.solve_units(cost, workable, [0] * cost.shape[1], 0, 0, (-1, 0), weekend_cost)
 
     def solve_units(
-        self, cost: np.ndarray, workable: list[bool], units: list[int], low: int, high: int, cap: tuple[int, int]
+        self,
+        cost: np.ndarray,
+        workable: list[bool],
+        units: list[int],
+        low: int,
+        high: int,
+        cap: tuple[int, int],
+        weekend_cost: float = 0.0,
     ) -> list[int] | None:
         """Like `solve`, with the row's total work units (minutes over their common divisor) kept in [low, high]
         and one allowed shift's count (`cap` = (shift, most times)) kept exactly: the units used and that shift's
         count so far are two more dimensions of the state."""
         units_np = np.array(units, dtype=np.int64)
-        path = cheapest_path(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1])
+        path = cheapest_path(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1], float(weekend_cost))
         return path.tolist() if len(path) else None
 
     def _tables(self, cost: np.ndarray, workable: list[bool]) -> tuple:

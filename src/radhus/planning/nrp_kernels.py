@@ -26,13 +26,13 @@ def _compiled(function: Callable) -> Callable:
 
 @_compiled
 def cheapest_path(
-    cost, workable, kinds, off_next, work_next, new_weekend, width, start, units, low, high, capped, most
+    cost, workable, kinds, off_next, work_next, new_weekend, width, start, units, low, high, capped, most, weekend_cost
 ):  # pragma: no cover
     """Index of the shift worked each day (-1 = off) on the cheapest path, or an empty array when none exists.
     cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
     the lattice's transitions per kind of day (kinds[d]). The path's work units (units[j] per shift) are kept in
     [low, high] and the count of shift `capped` (-1: none) at most `most`: both are state dimensions (all units 0,
-    high 0 and most 0 leave them out)."""
+    high 0 and most 0 leave them out). Each weekend the path starts to work costs `weekend_cost` more."""
     horizon, n_jobs = cost.shape
     size = off_next.shape[1]
     after = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
@@ -46,6 +46,7 @@ def cheapest_path(
         if workable[d]:
             for a in range(size):
                 w_from = new_weekend[k, a]
+                extra = weekend_cost * w_from
                 for j in range(n_jobs):
                     b = work_next[k, a, j]
                     if b == size or cost[d, j] == np.inf:
@@ -54,7 +55,7 @@ def cheapest_path(
                     for w in range(width - w_from):
                         for m in range(high + 1 - u):
                             for c in range(most + 1 - c_from):
-                                value = after[b, w + w_from, m + u, c + c_from] + cost[d, j]
+                                value = after[b, w + w_from, m + u, c + c_from] + cost[d, j] + extra
                                 if value < here[a, w, m, c]:
                                     here[a, w, m, c] = value
                                     policy[d, a, w, m, c] = j
@@ -96,4 +97,5 @@ def warm_up() -> None:
         0,
         -1,
         0,
+        0.0,
     )

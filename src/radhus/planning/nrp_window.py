@@ -7,7 +7,7 @@ weekend is cut), the frame keeps the rules that cross the window's edges (succes
 employees' limits become what the fixed days outside the sub-horizon leave of them (shift counts, minutes,
 weekends). A frame day off is a fixed day off; a frame shift is an on-request of weight PIN_WEIGHT, above anything
 the cover could gain, so the sub-instance's rosters keep the frame (the row DP, told by `NrpInstance.pinned`, does
-not even try another shift there). Cover and requests count inside the window only.
+not even try another shift there). Cover and requests count inside the window only; weekend prices stay.
 The caller merges the window's rows back and keeps them only when every full row stays feasible.
 """
 
@@ -76,6 +76,7 @@ def window_instance(inst: NrpInstance, roster: list[list[int]], first: int, last
         cover={(d - lo, s): c for (d, s), c in inst.cover.items() if d in inside},
         forbidden_pairs=inst.forbidden_pairs,
         pinned={(e, d): s for e, d, s in pins},
+        weekend_prices=inst.weekend_prices,
     )
     return Window(sub, [row[lo : hi + 1] for row in roster], lo, first, last)
 
