@@ -98,7 +98,8 @@ WINDOW_FIX_SHARE = 0.15
 # mean under-cover weight: without it a window keeps every weekend it is given, also where it covers nothing, and
 # the windows cannot pass weekends to one another (Instance12 x 13 at 120 s: 59 872 at 0, 57 401 at 0.75,
 # 58 271 at 0.5, 68 454 at 1.0: priced at the gain of one under-covered day, weekends are given up and not used
-# again); Instance8 x 3: 4 706 at 0, 4 195 at 0.75, 4 588 at 1.0
+# again); Instance8 x 3: 4 706 at 0, 4 195 at 0.75, 4 588 at 1.0; Instance12 x 7: 29 168-29 795 in four runs at
+# 0.75 against 30 586-31 424 in three at 0 (docs/benchmarks.md)
 WEEKEND_PRICE_SHARE = 0.75
 # the row DP keeps minutes and the tightest shift maximum exactly in a window up to this many states (EXACT_STATES
 # over whole instances): on a 14-day window of Instance12 x 13 the dive took 4-5 s instead of 6 s, same rosters
