@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
 from radhus.planning.nrp_colgen import Diver, best_combination, least_objective
-from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, row_violation, worked_weekends
+from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, mean_under_weight, row_violation, worked_weekends
 from radhus.planning.nrp_window import merge, window_instance
 
 OFF = -1
@@ -933,8 +933,7 @@ def _at_bound(diver: Diver, cost: float) -> bool:
 def weekend_prices(inst: NrpInstance, roster: list[list[int]]) -> list[int]:
     """WEEKEND_PRICE_SHARE of the mean under-cover weight for each employee who works every weekend allowed in
     `roster`, 0 for the others: what a window pays for each weekend it gives such an employee."""
-    weights = [c.under_weight for c in inst.cover.values() if c.under_weight > 0]
-    price = round(WEEKEND_PRICE_SHARE * sum(weights) / len(weights)) if weights else 0
+    price = round(WEEKEND_PRICE_SHARE * mean_under_weight(inst))
     return [
         price if len(worked_weekends(row)) >= st.max_weekends else 0 for st, row in zip(inst.staff, roster, strict=True)
     ]

@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,8 +69,7 @@ class RowBuilder:
         self.over = [[0] * n_shifts for _ in range(horizon)]
         for (d, s), c in inst.cover.items():
             self.req[d][s], self.under[d][s], self.over[d][s] = c.requirement, c.under_weight, c.over_weight
-        weights = [c.under_weight for c in inst.cover.values() if c.under_weight > 0]
-        self.unit = (sum(weights) / len(weights)) if weights else 1.0
+        self.unit = mean_under_weight(inst) or 1.0
         # weekend index of each day (Saturday and Sunday of week k share index k), -1 on weekdays
         self.weekend = [d // 7 if d % 7 in (5, 6) else -1 for d in range(horizon)]
         self.n_weekends = max(1, len({w for w in self.weekend if w >= 0}))
@@ -346,7 +346,7 @@ class RowBuilder:
         weekends it works where the instance sets one (`NrpInstance.weekend_prices`)."""
         cost = sum(w for d, wants in self.on[e].items() for s, w in wants if row[d] != s)
         cost += sum(w for (d, s), w in self.off[e].items() if row[d] == s)
-        return cost + self.weekend_price[e] * len(worked_weekends(list(row))) if self.weekend_price[e] else cost
+        return cost + self.weekend_price[e] * len(worked_weekends(row)) if self.weekend_price[e] else cost
 
     def lattice(self, e: int, shifts: list[int]) -> _Lattice:
         """Employee e's DP states and transitions (shared by employees with the same rules and shifts)."""
@@ -445,7 +445,13 @@ def _fill_share(inst: NrpInstance) -> float:
     return 0.5 if hi <= lo else max(0.0, min(1.0, (demand - lo) / (hi - lo)))
 
 
-def worked_weekends(row: list[int]) -> list[int]:
+def mean_under_weight(inst: NrpInstance) -> float:
+    """The mean of the cover's positive under-cover weights (what one more unit of cover gains), 0 when none is."""
+    weights = [c.under_weight for c in inst.cover.values() if c.under_weight > 0]
+    return sum(weights) / len(weights) if weights else 0.0
+
+
+def worked_weekends(row: Sequence[int]) -> list[int]:
     """The Saturday of every weekend the row works (either day; day 0 is a Monday)."""
     end = len(row)
     return [sat for sat in range(5, end, 7) if row[sat] != OFF or (sat + 1 < end and row[sat + 1] != OFF)]
