@@ -38,7 +38,7 @@ from pathlib import Path
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
-from radhus.planning.nrp_colgen import Diver, best_combination, least_objective
+from radhus.planning.nrp_colgen import Diver, best_combination, least_objective, sat_solver
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, mean_under_weight, row_violation, worked_weekends
 from radhus.planning.nrp_window import merge, window_instance
 
@@ -114,7 +114,6 @@ LONG_HORIZON = 56  # longer horizons never free an employee's whole horizon at o
 LNS_START_CELLS = 1500.0  # first size of an LNS sub-problem in free cells; adapts to how quickly they close
 LNS_MIN_CELLS = 200.0
 LNS_SUB_SHARE = 1 / 60  # time limit of one LNS sub-solve as a share of the whole limit (0.5 to 10 s)
-SUB_PARAMS: dict[str, object] = {}  # extra CP-SAT parameters for every solve (tuning hook for bench/tests)
 SECTIONS = (
     "SECTION_HORIZON",
     "SECTION_SHIFTS",
@@ -561,12 +560,7 @@ class _SubModel:
         self, *, time_limit: float, workers: int, seed: int
     ) -> tuple[cp_model.CpSolverStatus, list[list[int]] | None, float]:
         """Solve; returns (status, new roster or None, best bound of the sub-objective)."""
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
-        for key, value in SUB_PARAMS.items():
-            setattr(solver.parameters, key, value)
+        solver = sat_solver(time_limit, workers, seed)
         status = solver.solve(self.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return status, None, 0.0

@@ -310,16 +310,22 @@ def best_combination(
         model.add(sum(working[cell]) + under - over == cover.requirement)
         costs += [cover.under_weight * under, cover.over_weight * over]
     model.minimize(sum(costs))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
+    solver = sat_solver(time_limit, workers, seed)
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     return [
         list(next(row for row, var in zip(pool.rows[e], columns, strict=True) if solver.boolean_value(var)))
         for e, columns in enumerate(chosen)
     ]
+
+
+def sat_solver(time_limit: float, workers: int, seed: int) -> cp_model.CpSolver:
+    """A CP-SAT solver with a time limit (at least 0.05 s), its number of workers and a random seed."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    return solver
 
 
 def _dual_sum(row: list[int] | tuple[int, ...], mu: np.ndarray) -> float:
