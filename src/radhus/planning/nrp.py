@@ -677,8 +677,9 @@ class _Search:
         is left. A window's rows are kept when the merged roster is feasible and no worse at the weekend prices
         (`weekend_prices`). When a window's root LP does not converge in its time, the windows narrow to
         NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes to rebuilding rows
-        (construction's passes). After STALLED_PASSES passes in a row that gained nothing, the windows widen to
-        WIDE_WINDOW_DAYS days; when those stall too (or do not converge), the passes end."""
+        (construction's passes). After STALLED_PASSES passes in a row that gained nothing, WINDOW_DAYS windows
+        widen to WIDE_WINDOW_DAYS days; when those stall too (or do not converge), or narrow ones stall, the passes
+        end."""
         stop = time.monotonic() + budget
         priced = replace(self.inst, weekend_prices=weekend_prices(self.inst, self.roster))
         working = [row[:] for row in self.roster]
