@@ -15,14 +15,17 @@ from radhus.planning.nrp import (
     WIDE_WINDOW_DAYS,
     WINDOW_DAYS,
     NrpInstance,
+    NrpRequest,
     _dived,
     _Search,
     parse_nrp_text,
     roster_objective,
     weekend_prices,
+    window_dive,
 )
 from radhus.planning.nrp_check import check_roster
 from radhus.planning.nrp_construct import RowBuilder, row_violation, worked_weekends
+from radhus.planning.nrp_helper import Helper
 from radhus.planning.nrp_window import PIN_WEIGHT, merge, window_instance
 from tests.planning.nrp_tiling import tiled_text
 
@@ -149,3 +152,71 @@ def test_window_passes_widen_once_they_stall_and_end_when_the_wide_ones_stall_to
     assert [w for w, _ in passes] == sorted(w for w, _ in passes)  # narrow first, then wide, never back
     assert passes[0][1] > 0
     assert search.objective is not None and search.objective < roster_objective(inst, roster)
+
+
+def test_the_helper_process_dives_a_window_disjoint_from_the_first_into_rows_that_merge_into_a_valid_roster():
+    inst, roster = _long_instance_and_roster()
+    search = _Search(inst, time.monotonic() + 60, time.monotonic(), 2, 1)
+    helper = search.helper = Helper()
+    try:
+        first = window_instance(inst, roster, FIRST, LAST)  # sub-horizon days 7-34
+        assert search._partner(first, [(0, 13), (28, 41), (42, 55)]) == (42, 55)  # the only one clear of 7-34
+        window = window_instance(inst, roster, 42, 55)
+        rows = helper.submit(window_dive, window, time.monotonic() + 10, 1).result(timeout=60)
+        assert helper.process.poll() is None  # it stays up for the next window
+    finally:
+        search.close_helper()
+    assert helper.process.poll() is not None
+    merged = merge(roster, window, rows)
+    assert merged is not None and merged != roster
+    ids = {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in row] for e, row in enumerate(merged)}
+    check = check_roster(inst, ids)
+    assert check.valid, check.violations
+    assert roster_objective(inst, roster) - check.objective == roster_objective(
+        window.inst, window.roster
+    ) - roster_objective(window.inst, rows)
+
+
+def _extra_shift(inst: NrpInstance, row: list[int], e: int, days: range) -> tuple[int, int] | None:
+    """A day off in `days` on which employee e can work a shift with every rule of `inst` kept."""
+    for d in days:
+        for s in range(inst.n_shifts) if row[d] == OFF else ():
+            if row_violation(inst, e, row[:d] + [s] + row[d + 1 :]) is None:
+                return d, s
+    return None
+
+
+def test_two_windows_dived_at_once_keep_every_row_valid_the_employee_who_would_overrun_keeps_the_old_row():
+    plain, roster = _long_instance_and_roster()
+    roomy = replace(plain, staff=[replace(st, max_minutes=10**6) for st in plain.staff])  # every rule but minutes
+    rooms = [
+        (_extra_shift(roomy, row, e, range(FIRST, LAST + 1)), _extra_shift(roomy, row, e, range(42, 56)))
+        for e, row in enumerate(roster)
+    ]
+    e = next(e for e, (a, b) in enumerate(rooms) if a and b)
+    (a_day, a_shift), (b_day, b_shift) = rooms[e]
+    other, (o_day, o_shift) = next(
+        (k, extra) for k, row in enumerate(roster) if k != e and (extra := _extra_shift(plain, row, k, range(42, 56)))
+    )
+    minutes = sum(plain.shifts[s].minutes for s in roster[e] if s != OFF)
+    room = max(plain.shifts[a_shift].minutes, plain.shifts[b_shift].minutes)  # one more shift, not two
+    staff = [replace(st, max_minutes=minutes + room) if k == e else st for k, st in enumerate(plain.staff)]
+    requests = [NrpRequest(e, a_day, a_shift, 1000), NrpRequest(e, b_day, b_shift, 1000)]
+    inst = replace(
+        plain, staff=staff, on_requests=plain.on_requests + requests + [NrpRequest(other, o_day, o_shift, 1000)]
+    )
+    search = _Search(inst, time.monotonic() + 60, time.monotonic(), 2, 1)
+    search.offer([row[:] for row in roster])
+    working = [row[:] for row in roster]
+    window_a, window_b = window_instance(inst, working, FIRST, LAST), window_instance(inst, working, 42, 55)
+    rows_a, rows_b = [row[:] for row in window_a.roster], [row[:] for row in window_b.roster]
+    rows_a[e][a_day - window_a.lo] = a_shift  # alone, each window's rows are valid
+    rows_b[e][b_day - window_b.lo] = b_shift
+    rows_b[other][o_day - window_b.lo] = o_shift
+    assert all(row_violation(w.inst, e, rows[e]) is None for w, rows in ((window_a, rows_a), (window_b, rows_b)))
+    search._take_window(inst, working, window_a, rows_a)
+    search._take_window(inst, working, window_b, rows_b)
+    assert working[e][a_day] == a_shift and working[e][b_day] == roster[e][b_day] == OFF
+    assert working[other][o_day] == o_shift  # the rest of the second window is taken
+    assert all(row_violation(inst, k, row) is None for k, row in enumerate(working))
+    assert search.roster == working and search.objective == roster_objective(inst, working)

@@ -30,17 +30,22 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import random
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from ortools.sat.python import cp_model
 
 from radhus.core.errors import InvalidInput
 from radhus.planning.nrp_colgen import Diver, best_combination, least_objective, sat_solver
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, mean_under_weight, row_violation, worked_weekends
-from radhus.planning.nrp_window import merge, window_instance
+from radhus.planning.nrp_helper import Helper
+from radhus.planning.nrp_window import Window, merge, window_instance, window_span
 
 OFF = -1
 # Models up to FULL_SOLVE_MAX_CELLS (employee x day x shift) cells are solved whole by CP-SAT, warm-started from the
@@ -94,6 +99,8 @@ WINDOW_CONSTRUCT_SHARE = 0.1
 WINDOW_SHARE = 0.9
 WINDOW_MIN_SECONDS = 3.0
 WINDOW_FIX_SHARE = 0.15
+PAIR_TIME = 2.0
+HELPER_GRACE_SECONDS = 5.0  # how long past a window's deadline the helper process may take before it is dropped
 # after STALLED_PASSES passes in a row that gain nothing the windows widen to WIDE_WINDOW_DAYS days (0: never),
 # and when those stall too, the rest of the time goes to the descent and LNS: on Instance8 x 3 at 120 s the 14-day
 # passes stalled after 40-55 s and gained nothing until the time was up (4 142, 4 213, 4 402, 4 755 in four runs);
@@ -611,6 +618,7 @@ class _Search:
         self.iterations = 0
         self.sub_limit = 0.4
         self.kind_stats: dict[int, list[int]] = {}
+        self.helper: Helper | None = None  # a second process for window dives (_window_pass)
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -663,12 +671,17 @@ class _Search:
         """Column generation with diving over the whole instance from the incumbent's rows, again and again while
         time is left, the last `combine` share of it for the best combination of the columns met (see `_dived`)."""
         seed = self.rng.randrange(1 << 20)
-        roster, bound = _dived(self.inst, self.roster, time.monotonic() + budget, self.workers, seed, combine=combine)
-        if roster is not None:
-            self.offer(roster)
-        if bound is not None and self.objective is not None:  # a root LP's proof ends the search
-            self.bound = max(self.bound, bound)
-            self.optimal = self.objective <= least_objective(bound)
+        stop = time.monotonic() + budget
+        future = self._submit(helper_dives, self.inst, self.roster, stop, seed + 1) if combine == 0.0 else None
+        results = [_dived(self.inst, self.roster, stop, self.workers, seed, combine=combine)]
+        if future is not None:
+            results.append(self._collect(future, stop, (None, None)))
+        for roster, bound in results:
+            if roster is not None:
+                self.offer(roster)
+            if bound is not None and self.objective is not None:  # a root LP's proof ends the search
+                self.bound = max(self.bound, bound)
+                self.optimal = self.objective <= least_objective(self.bound)
 
     def window_dives(self, budget: float) -> None:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
@@ -706,34 +719,92 @@ class _Search:
         self, priced: NrpInstance, working: list[list[int]], width: int, offset: int, stop: float
     ) -> bool | None:
         """One pass of window dives over `working` (see `window_dives`), which takes every merge no worse at the
-        weekend prices; the incumbent takes those no worse. False as soon as a window's root LP did not converge,
-        None when the time is up."""
-        inst = self.inst
-        windows = [(a, min(inst.horizon, a + width) - 1) for a in range(offset, inst.horizon, width)]
-        day_cost = _cover_cost_per_day(inst, working)
+        weekend prices; the incumbent takes those no worse. With a helper process, two windows whose sub-horizons
+        are disjoint dive at once, each for the time one would get alone times two. False as soon as a window's root
+        LP did not converge, None when the time is up."""
+        windows = [(a, min(self.inst.horizon, a + width) - 1) for a in range(offset, self.inst.horizon, width)]
+        day_cost = _cover_cost_per_day(self.inst, working)
         windows.sort(key=lambda w: -sum(day_cost[w[0] : w[1] + 1]))
-        for done, (first, last) in enumerate(windows):
+        while windows:
             left = stop - time.monotonic()
             if left < WINDOW_MIN_SECONDS:
                 return None
-            window = window_instance(priced, working, first, last)
-            deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, left / (len(windows) - done))
-            seed = self.rng.randrange(1 << 20)
+            batch = [window_instance(priced, working, *windows.pop(0))]
+            partner = self._partner(batch[0], windows)
+            if partner is not None:
+                windows.remove(partner)
+                batch.append(window_instance(priced, working, *partner))
+            share = PAIR_TIME if len(batch) > 1 else 1.0
+            deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, share * left / (len(windows) + len(batch)))
+            seeds = [self.rng.randrange(1 << 20) for _ in batch]
             # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
             # again inside each window (5 716)
-            rows, _ = _dived(window.inst, window.roster, deadline, self.workers, seed, window=True, again=False)
-            if rows is None:
+            dived = [rows for rows in self._window_rows(batch, deadline, seeds) if rows is not None]
+            if len(dived) < len(batch):
                 return False
-            merged = merge(working, window, rows)
-            if merged is None:
-                continue
-            changed = [e for e, row in enumerate(merged) if row != working[e]]
-            if all(row_violation(inst, e, merged[e]) is None for e in changed) and roster_objective(
-                priced, merged
-            ) <= roster_objective(priced, working):
-                working[:] = merged
-                self.offer(merged)
+            for window, rows in zip(batch, dived, strict=True):
+                self._take_window(priced, working, window, rows)
         return True
+
+    def _partner(self, window: Window, windows: list[tuple[int, int]]) -> tuple[int, int] | None:
+        """The costliest of `windows` whose sub-horizon does not meet `window`'s, when a helper process can dive it."""
+        if self.helper is None:
+            return None
+        span = range(window.lo, window.lo + window.inst.horizon)
+        for first, last in windows:
+            lo, hi = window_span(self.inst, first, last)
+            if hi < span.start or lo >= span.stop:
+                return first, last
+        return None
+
+    def _window_rows(self, batch: list[Window], deadline: float, seeds: list[int]) -> list[list[list[int]] | None]:
+        """The dived rows of each window in `batch`: the first here, a second one in the helper process at the same
+        time (one CP-SAT worker each, as the two share the cores). A helper that fails is not asked again."""
+        if len(batch) == 1:
+            return [window_dive(batch[0], deadline, seeds[0], self.workers)]
+        future = self._submit(window_dive, batch[1], deadline, seeds[1])
+        here = window_dive(batch[0], deadline, seeds[0], 1 if future else self.workers)
+        return [here, self._collect(future, deadline, batch[1].roster) if future else batch[1].roster]
+
+    def _submit(self, function: Callable, *args: Any) -> Future | None:
+        """function(*args) started in the helper process; None without a helper (or when it cannot take it)."""
+        if self.helper is None:
+            return None
+        try:
+            return self.helper.submit(function, *args)
+        except OSError:
+            self.close_helper()
+            return None
+
+    def _collect(self, future: Future, stop: float, default: Any) -> Any:
+        """The helper's result, or `default` when it fails or takes more than HELPER_GRACE_SECONDS past `stop` (the
+        helper is then not asked again: a broken or stuck helper costs only its own work)."""
+        try:
+            return future.result(timeout=max(0.0, stop - time.monotonic()) + HELPER_GRACE_SECONDS)
+        except Exception:  # noqa: BLE001
+            self.close_helper()
+            return default
+
+    def _take_window(
+        self, priced: NrpInstance, working: list[list[int]], window: Window, rows: list[list[int]]
+    ) -> None:
+        """Merge a window's rows into `working` when the roster stays no worse at the weekend prices. An employee
+        whose merged row breaks a rule keeps the old row: two windows dived at once each saw the other's days as they
+        were, so together they may overrun a limit over the whole horizon (minutes, weekends, shift counts)."""
+        merged = merge(working, window, rows)
+        if merged is None:
+            return
+        for e, row in enumerate(merged):
+            if row != working[e] and row_violation(self.inst, e, row) is not None:
+                merged[e] = working[e][:]
+        if roster_objective(priced, merged) <= roster_objective(priced, working):
+            working[:] = merged
+            self.offer(merged)
+
+    def close_helper(self) -> None:
+        if self.helper is not None:
+            self.helper.close()
+            self.helper = None
 
     def _feasible_row(self, e: int) -> list[list[int]]:
         """The roster with employee e's row from a CP-SAT feasibility solve (the portfolio, until the deadline)."""
@@ -880,6 +951,7 @@ def _dived(
     window: bool = False,
     again: bool = True,
     combine: float = 0.0,
+    noise: float = 0.0,
 ) -> tuple[list[list[int]] | None, float | None]:
     """The best roster of column-generation dives (nrp_colgen) from `roster`'s rows until `stop`, each with the
     employees it leaves free solved together by CP-SAT against the fixed ones; None when the root LP does not
@@ -887,11 +959,12 @@ def _dived(
     so far and break ties at random (REDIVE_NOISE), until one reaches the root LP's value or the time left is
     shorter than the last dive took: on Instance8 the first dive's roster cost 1 514-2 327 and the next ones
     1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact.
-    The last `combine` share of the time goes to the best combination of all the columns met (best_combination).
+    The last `combine` share of the time goes to the best combination of all the columns met (best_combination);
+    `noise` is the first dive's tie-breaking.
     Also returns a lower bound of the instance's optimum when a root LP gave one (Diver.lower_bound)."""
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
     dives_stop = stop - combine * max(0.0, stop - time.monotonic())
-    best = _dives(inst, diver, dives_stop, workers, seed, window=window, again=again)
+    best = _dives(inst, diver, dives_stop, workers, seed, window=window, again=again, noise=noise)
     if best is None or combine <= 0.0:
         return best, diver.lower_bound
     cost = roster_objective(inst, best)
@@ -903,13 +976,37 @@ def _dived(
     return best, diver.lower_bound
 
 
+def helper_dives(
+    inst: NrpInstance, roster: list[list[int]], stop: float, seed: int
+) -> tuple[list[list[int]] | None, float | None]:
+    """The helper process's dives over the whole instance beside the caller's (`_Search.dive`): like `_dived`'s,
+    but the first one already breaks ties at random (REDIVE_NOISE), so that it differs from the caller's."""
+    return _dived(inst, roster, stop, 1, seed, noise=REDIVE_NOISE)
+
+
+def window_dive(window: Window, deadline: float, seed: int, workers: int = 1) -> list[list[int]] | None:
+    """The rows of one dive over a window (None when its root LP does not converge in time); also what the helper
+    process runs (`_Search._window_rows`: the deadline is on the monotonic clock, which processes share)."""
+    return _dived(window.inst, window.roster, deadline, workers, seed, window=True, again=False)[0]
+
+
+def start_helper(workers: int) -> Helper | None:
+    """A helper process for dives (nrp_helper) where two CP-SAT workers and two cores are there, started at once (a
+    fresh interpreter, about a second) so that it is ready when construction ends; None where it cannot start."""
+    if workers < 2 or (os.cpu_count() or 1) < 2:
+        return None
+    try:
+        return Helper()
+    except OSError:
+        return None
+
+
 def _dives(
-    inst: NrpInstance, diver: Diver, stop: float, workers: int, seed: int, *, window: bool, again: bool
+    inst: NrpInstance, diver: Diver, stop: float, workers: int, seed: int, *, window: bool, again: bool, noise: float
 ) -> list[list[int]] | None:
     """The dives of `_dived`; the rows CP-SAT gives the employees a dive leaves free join the pool."""
     best: list[list[int]] | None = None
     best_cost = math.inf
-    noise = 0.0
     while True:
         started = time.monotonic()
         dived = diver.dive(stop, WINDOW_FIX_SHARE if window else 0.0, noise)
@@ -964,31 +1061,38 @@ def solve_instance(
     started = time.monotonic()
     search = _Search(inst, started + time_limit, started, workers, seed)
     search.sub_limit = min(10.0, max(0.5, time_limit * LNS_SUB_SHARE))
-    large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
-    small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
-    if cell_count(inst) <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS and not large:
-        search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
-        if small:
-            search.full_solve(PROOF_SHARE * time_limit)  # proves the smallest optimal at once
-        if not search.optimal:
+    try:
+        large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
+        small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
+        if cell_count(inst) <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS and not large:
+            search.helper = None if small else start_helper(workers)
+            search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
             if small:
-                search.dive(SMALL_DIVE_SHARE * search.left(), combine=SMALL_COMBINE_SHARE)
-            else:
-                search.dive(DIVE_SHARE * search.left())
-    elif inst.horizon >= 3 * WINDOW_DAYS:
-        budget = (LARGE_CONSTRUCT_SHARE if large else WINDOW_CONSTRUCT_SHARE) * time_limit
-        search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
-        search.window_dives(WINDOW_SHARE * search.left())
-    elif large:
-        search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
-    else:
-        search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
-    if small:
-        if not search.optimal:
-            search.full_solve(max(0.5, (search.left() - 0.3) * FULL_SHARE))  # then LNS unless proven optimal
-    else:
-        search.descend(min(DESCENT_SHARE * time_limit, max(0.0, search.left() - 1.0)))
-    search.lns()
+                search.full_solve(PROOF_SHARE * time_limit)  # proves the smallest optimal at once
+            if not search.optimal:
+                if small:
+                    search.dive(SMALL_DIVE_SHARE * search.left(), combine=SMALL_COMBINE_SHARE)
+                else:
+                    search.dive(DIVE_SHARE * search.left())
+            search.close_helper()
+        elif inst.horizon >= 3 * WINDOW_DAYS:
+            search.helper = start_helper(workers)
+            budget = (LARGE_CONSTRUCT_SHARE if large else WINDOW_CONSTRUCT_SHARE) * time_limit
+            search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
+            search.window_dives(WINDOW_SHARE * search.left())
+            search.close_helper()
+        elif large:
+            search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
+        else:
+            search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
+        if small:
+            if not search.optimal:
+                search.full_solve(max(0.5, (search.left() - 0.3) * FULL_SHARE))  # then LNS unless proven optimal
+        else:
+            search.descend(min(DESCENT_SHARE * time_limit, max(0.0, search.left() - 1.0)))
+        search.lns()
+    finally:
+        search.close_helper()  # after an error too
     assert search.objective is not None
     return NrpResult(
         roster=search.roster,

@@ -36,12 +36,17 @@ class Window:
     last: int
 
 
+def window_span(inst: NrpInstance, first: int, last: int) -> tuple[int, int]:
+    """First and last day of the sub-horizon of the window first..last: its frame rounded out to whole weeks."""
+    lo = max(0, first - FRAME_DAYS) // 7 * 7
+    return lo, min(inst.horizon - 1, ((last + FRAME_DAYS) // 7 + 1) * 7 - 1)
+
+
 def window_instance(inst: NrpInstance, roster: list[list[int]], first: int, last: int) -> Window:
     """Days first..last of `roster` as a sub-instance framed by fixed days (see the module's docstring)."""
     from radhus.planning.nrp import NrpInstance, NrpRequest  # nrp imports this module
 
-    lo = max(0, first - FRAME_DAYS) // 7 * 7
-    hi = min(inst.horizon - 1, ((last + FRAME_DAYS) // 7 + 1) * 7 - 1)
+    lo, hi = window_span(inst, first, last)
     frame = [d for d in range(lo, hi + 1) if not first <= d <= last]
     staff, days_off, pins = [], [], []
     for e, st in enumerate(inst.staff):
