@@ -18,13 +18,13 @@ import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds the radhus package
 
 
 class Helper:
-    """The helper process; one request at a time."""
+    """The helper process; one request at a time. A request whose function raises gets a HelperError."""
 
     def __init__(self) -> None:
         path = os.pathsep.join(p for p in (str(PACKAGE_ROOT), os.environ.get("PYTHONPATH", "")) if p)
@@ -41,12 +41,23 @@ class Helper:
         assert self.process.stdin is not None and self.process.stdout is not None
         pickle.dump((function, args), self.process.stdin)
         self.process.stdin.flush()
-        return self._reader.submit(pickle.load, self.process.stdout)
+        return self._reader.submit(_answer, self.process.stdout)
 
     def close(self) -> None:
         self.process.kill()
         self.process.wait()
         self._reader.shutdown(wait=False)
+
+
+class HelperError(RuntimeError):
+    """The function raised in the helper process (which stays up for the next request)."""
+
+
+def _answer(stream: IO[bytes]) -> Any:
+    done, value = pickle.load(stream)
+    if not done:
+        raise HelperError(value)
+    return value
 
 
 def main() -> None:
@@ -60,7 +71,11 @@ def main() -> None:
             function, args = pickle.load(sys.stdin.buffer)
         except EOFError:
             return
-        pickle.dump(function(*args), answers)
+        try:
+            answer = (True, function(*args))
+        except Exception as error:  # noqa: BLE001 - the caller decides what a failed request costs
+            answer = (False, f"{type(error).__name__}: {error}")
+        pickle.dump(answer, answers)
         answers.flush()
 
 
