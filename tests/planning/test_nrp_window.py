@@ -14,6 +14,7 @@ from radhus.planning.nrp import (
     WEEKEND_PRICE_SHARE,
     WIDE_WINDOW_DAYS,
     WINDOW_DAYS,
+    WINDOW_NEED,
     NrpInstance,
     NrpRequest,
     _dived,
@@ -220,3 +221,23 @@ def test_two_windows_dived_at_once_keep_every_row_valid_the_employee_who_would_o
     assert working[other][o_day] == o_shift  # the rest of the second window is taken
     assert all(row_violation(inst, k, row) is None for k, row in enumerate(working))
     assert search.roster == working and search.objective == roster_objective(inst, working)
+
+
+def test_a_window_gets_at_least_the_time_the_last_windows_took_with_a_margin(monkeypatch):
+    inst, roster = _long_instance_and_roster()
+    search = _Search(inst, time.monotonic() + 600, time.monotonic(), 2, 1)
+    search.offer(roster)
+    given: list[float] = []
+
+    def timed_rows(self, batch, deadline, seeds):  # records the time given, leaves the rows as they are
+        given.append(deadline - time.monotonic())
+        return [window.roster for window in batch]
+
+    monkeypatch.setattr(_Search, "_window_rows", timed_rows)
+    working = [row[:] for row in roster]
+    assert search._window_pass(inst, working, 14, 0, time.monotonic() + 20) is True  # 4 windows
+    assert [round(g) for g in given] == [5, 7, 10, 20]  # an equal share of the time left (the rows take none)
+    given.clear()
+    search.window_seconds = [6.0, 10.0]
+    search._window_pass(inst, working, 14, 0, time.monotonic() + 20)
+    assert given and given[0] == pytest.approx(WINDOW_NEED * 8.0, abs=0.05)  # not 5 s: it would be cut short

@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import statistics
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -106,6 +107,8 @@ WINDOW_FIX_SHARE = 0.15
 # and 4 295 at 1 (no helper: 4 181, 4 179); Instance12 x 7 29 278 / 29 370 (29 573); Instance12 x 13 56 806 /
 # 56 138 (58 410, 57 434)
 PAIR_TIME = 2.0
+# a window (or pair) gets at least WINDOW_NEED x the mean time of the last 8: a dive cut short leaves a poor roster
+WINDOW_NEED = 1.25
 HELPER_GRACE_SECONDS = 5.0  # how long past a window's deadline the helper process may take before it is dropped
 # after STALLED_PASSES passes in a row that gain nothing the windows widen to WIDE_WINDOW_DAYS days (0: never),
 # and when those stall too, the rest of the time goes to the descent and LNS: on Instance8 x 3 at 120 s the 14-day
@@ -625,6 +628,7 @@ class _Search:
         self.sub_limit = 0.4
         self.kind_stats: dict[int, list[int]] = {}
         self.helper: Helper | None = None  # a second process for dives (nrp_helper)
+        self.window_seconds: list[float] = []  # how long each window dive (or pair) took
 
     def left(self) -> float:
         return self.deadline - time.monotonic()
@@ -741,11 +745,15 @@ class _Search:
                 windows.remove(partner)
                 batch.append(window_instance(priced, working, *partner))
             share = PAIR_TIME if len(batch) > 1 else 1.0
-            deadline = time.monotonic() + max(WINDOW_MIN_SECONDS, share * left / (len(windows) + len(batch)))
+            fair = share * left / (len(windows) + len(batch))
+            need = WINDOW_NEED * statistics.fmean(self.window_seconds[-8:]) if self.window_seconds else 0.0
+            started = time.monotonic()
+            deadline = started + max(WINDOW_MIN_SECONDS, fair, need)
             seeds = [self.rng.randrange(1 << 20) for _ in batch]
             # one dive per window: on Instance8 x 3 at 120 s, more passes gained more (4 405, 4 781) than diving
             # again inside each window (5 716)
             dived = [rows for rows in self._window_rows(batch, deadline, seeds) if rows is not None]
+            self.window_seconds.append(time.monotonic() - started)
             if len(dived) < len(batch):
                 return False
             for window, rows in zip(batch, dived, strict=True):
