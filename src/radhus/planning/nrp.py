@@ -104,8 +104,8 @@ WINDOW_MIN_SECONDS = 3.0
 WINDOW_FIX_SHARE = 0.15
 # two windows dived at once (by the helper process) each get PAIR_TIME x the time of a window dived alone, so a
 # pass takes as long as without the helper: 120 s, one run each, Instance8 x 3 4 079 and 4 157 at 2 against 4 196
-# and 4 295 at 1 (no helper: 4 181, 4 179); Instance12 x 7 29 278 / 29 370 (29 573); Instance12 x 13 56 806 /
-# 56 138 (58 410, 57 434)
+# and 4 295 at 1; Instance12 x 7 29 278 / 29 370; Instance12 x 13 56 806 / 56 138 -- all within the spread between
+# runs of the same code (docs/benchmarks.md)
 PAIR_TIME = 2.0
 # a window (or pair) gets at least WINDOW_NEED x the mean time of the last 8: a dive cut short leaves a poor roster
 WINDOW_NEED = 1.25
@@ -695,7 +695,8 @@ class _Search:
 
     def window_dives(self, budget: float) -> None:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
-        the costliest windows first, each for an equal share of the time left (at least WINDOW_MIN_SECONDS); then
+        the costliest windows first, each for an equal share of the time left (at least WINDOW_MIN_SECONDS, and
+        WINDOW_NEED x what the last ones took); then
         again over windows shifted by half their width, so that the edges of the last pass lie inside, while time
         is left. A window's rows are kept when the merged roster is feasible and no worse at the weekend prices
         (`weekend_prices`). When a window's root LP does not converge in its time, the windows narrow to
