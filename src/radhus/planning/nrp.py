@@ -679,10 +679,11 @@ class _Search:
 
     def dive(self, budget: float, combine: float = 0.0) -> None:
         """Column generation with diving over the whole instance from the incumbent's rows, again and again while
-        time is left, the last `combine` share of it for the best combination of the columns met (see `_dived`)."""
+        time is left, the last `combine` share of it for the best combination of the columns met (see `_dived`); the
+        helper process, where there is one (not on small models), dives meanwhile too (`helper_dives`)."""
         seed = self.rng.randrange(1 << 20)
         stop = time.monotonic() + budget
-        future = self._submit(helper_dives, self.inst, self.roster, stop, seed + 1) if combine == 0.0 else None
+        future = self._submit(helper_dives, self.inst, self.roster, stop, seed + 1)
         results = [_dived(self.inst, self.roster, stop, self.workers, seed, combine=combine)]
         if future is not None:
             results.append(self._collect(future, stop, (None, None)))
@@ -696,14 +697,13 @@ class _Search:
     def window_dives(self, budget: float) -> None:
         """Column generation with diving over windows of WINDOW_DAYS days, the rest of the roster fixed (nrp_window),
         the costliest windows first, each for an equal share of the time left (at least WINDOW_MIN_SECONDS, and
-        WINDOW_NEED x what the last ones took); then
-        again over windows shifted by half their width, so that the edges of the last pass lie inside, while time
-        is left. A window's rows are kept when the merged roster is feasible and no worse at the weekend prices
-        (`weekend_prices`). When a window's root LP does not converge in its time, the windows narrow to
-        NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes to rebuilding rows
-        (construction's passes). After STALLED_PASSES passes in a row that gained nothing, WINDOW_DAYS windows
-        widen to WIDE_WINDOW_DAYS days; when those stall too (or do not converge), or narrow ones stall, the passes
-        end."""
+        WINDOW_NEED x what the last ones took); then again over windows shifted by half their width, so that the
+        edges of the last pass lie inside, while time is left. A window's rows are kept when the merged roster is
+        feasible and no worse at the weekend prices (`weekend_prices`). When a window's root LP does not converge in
+        its time, the windows narrow to NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes
+        to rebuilding rows (construction's passes). After STALLED_PASSES passes in a row that gained nothing,
+        WINDOW_DAYS windows widen to WIDE_WINDOW_DAYS days; when those stall too (or do not converge), or narrow
+        ones stall, the passes end."""
         stop = time.monotonic() + budget
         priced = replace(self.inst, weekend_prices=weekend_prices(self.inst, self.roster))
         working = [row[:] for row in self.roster]
