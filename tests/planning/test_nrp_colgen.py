@@ -75,6 +75,14 @@ def test_master_lp_duals_price_the_columns_it_holds_at_zero_or_more():
     for e in range(inst.n_staff):
         for row in pool.rows[e]:
             assert _reduced_cost(builder, e, list(row), mu) - pi[e] >= -1e-6  # LP optimality
+    values = master.values()
+    assert values is not None
+    for e in range(inst.n_staff):
+        assert sum(values[e]) == pytest.approx(1.0)  # one row per employee (convexity)
+    master.fix(0, 0)
+    assert master.values() is None  # values read after a change would not be the LP's
+    assert master.solve() is not None
+    assert master.values()[0][0] == pytest.approx(1.0)
 
 
 def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):

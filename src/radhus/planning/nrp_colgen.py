@@ -105,7 +105,7 @@ class MasterLP:
             self.cover[d, s] = row
         objective.SetMinimization()
         self.columns: list[list[pywraplp.Variable]] = [[] for _ in inst.staff]
-        self._values: list[list[float]] = [[] for _ in inst.staff]
+        self._synced = False  # solved, and nothing changed since
 
     def add(self, e: int, row: tuple[int, ...], cost: int) -> None:
         var = self.solver.NumVar(0.0, self.solver.infinity(), "")
@@ -115,25 +115,30 @@ class MasterLP:
             if s != OFF and (d, s) in self.cover:
                 self.cover[d, s].SetCoefficient(var, 1.0)
         self.columns[e].append(var)
+        self._synced = False
 
     def fix(self, e: int, index: int) -> None:
         for k, var in enumerate(self.columns[e]):
             var.SetBounds(float(k == index), float(k == index))
+        self._synced = False
 
     def release(self, e: int) -> None:
         for var in self.columns[e]:
             var.SetBounds(0.0, self.solver.infinity())
+        self._synced = False
 
-    def values(self) -> list[list[float]]:
-        """Column values of the last solve (columns added since count as 0)."""
-        pairs = zip(self._values, self.columns, strict=True)
-        return [saved + [0.0] * (len(columns) - len(saved)) for saved, columns in pairs]
+    def values(self) -> list[list[float]] | None:
+        """Column values of the last solve; None when it failed or the master changed since. Read only here: most
+        solves are followed by pricing, which needs the duals alone."""
+        if not self._synced:
+            return None
+        return [[var.solution_value() for var in columns] for columns in self.columns]
 
     def solve(self) -> tuple[float, list[float], np.ndarray] | None:
         """LP value, convexity duals and cover duals mu[d, s] (0 where a cell has no cover), or None."""
         if self.solver.Solve() != pywraplp.Solver.OPTIMAL:
             return None
-        self._values = [[var.solution_value() for var in columns] for columns in self.columns]
+        self._synced = True
         mu = np.zeros((self.inst.horizon, self.inst.n_shifts))
         for (d, s), row in self.cover.items():
             mu[d, s] = row.dual_value()
@@ -228,8 +233,8 @@ class Diver:
         least `fix_share` of the free ones, largest values first, each value with up to `noise` added at random),
         re-converge, repeat until DIVE_REST employees are free (the caller solves those together: a dive's last
         fixes are its worst) or time runs out; the free ones take their largest column. None when the first column
-        generation does not converge within ROOT_SHARE of the time. Diving again after `release` starts from all the
-        columns met so far."""
+        generation does not converge within ROOT_SHARE of the time, or an LP fails. Diving again after `release`
+        starts from all the columns met so far."""
         root_deadline = time.monotonic() + ROOT_SHARE * max(0.0, deadline - time.monotonic())
         solved = self.converge(root_deadline, MAX_ROUNDS)
         if solved is None or time.monotonic() >= root_deadline:
@@ -238,7 +243,10 @@ class Diver:
         if self._proven and (self.lower_bound is None or self.root > self.lower_bound):
             self.lower_bound, self._bound_duals = self.root, (solved[1], solved[2])
         while self.inst.n_staff - len(self.fixed) > DIVE_REST:
-            values = self.master.values()
+            solved_values = self.master.values()
+            if solved_values is None:
+                return None
+            values = solved_values  # narrowed for the lambda below
             choice = {
                 e: max(range(len(values[e])), key=values[e].__getitem__)
                 for e in range(self.inst.n_staff)
@@ -254,9 +262,11 @@ class Diver:
             if len(self.fixed) < self.inst.n_staff:
                 exact = 3 * len(self.fixed) >= 2 * self.inst.n_staff
                 self.converge(deadline, MAX_ROUNDS, exact=exact, tail_after=STEP_TAIL_AFTER)
-        values = self.master.values()
+        last = self.master.values() if len(self.fixed) < self.inst.n_staff else []
+        if last is None:
+            return None
         return [
-            list(self.pool.rows[e][self.fixed[e] if e in self.fixed else int(np.argmax(values[e]))])
+            list(self.pool.rows[e][self.fixed[e] if e in self.fixed else int(np.argmax(last[e]))])
             for e in range(self.inst.n_staff)
         ]
 
