@@ -172,3 +172,50 @@ def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed, weekend_p
         assert all(row_violation(inst, e, row) is None for row in rows)
         assert min(cost(row) for row in rows) == pytest.approx(min(feasible))
         assert bound == pytest.approx(min(feasible))
+
+
+# Ten days, two shift types (A cannot follow E), staff whose cap on A is binding: the row DP keeps units and A's
+# count as state dimensions, E is uncapped, so every path of the compiled kernel (runs of the whole (units, count)
+# block, runs of the capped shift shorter and longer than 8) is exercised and the DP row must be exact. Q must work
+# exactly its maximum minutes, so the last value of each run counts.
+TWO_SHIFTS = """SECTION_HORIZON
+10
+
+SECTION_SHIFTS
+A,480,
+E,600,A
+
+SECTION_STAFF
+P,A=3|E=10,4800,2400,5,1,1,2
+Q,A=5|E=10,4800,4800,6,2,1,1
+R,A=8|E=10,5400,1200,4,1,2,2
+
+SECTION_DAYS_OFF
+Q,4
+
+SECTION_COVER
+0,A,1,100,1
+"""
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_compiled_dp_with_a_capped_shift_finds_the_cheapest_feasible_row_of_all_rows(seed):
+    inst = parse_nrp_text(TWO_SHIFTS, name="two shifts")
+    builder = RowBuilder(inst)
+    costs = np.random.default_rng(seed).normal(0.0, 10.0, (inst.horizon, inst.n_shifts))
+    costs[:, 0] -= 15.0  # A is cheap: the cheapest rows use it as often as the cap allows
+    for e in range(inst.n_staff):
+        exact = builder._units(e, [0, 1], builder.lattice(e, [0, 1]))
+        assert exact is not None and exact[3][0] == 0  # units and A's count are DP dimensions
+        every = (list(row) for row in itertools.product((OFF, 0, 1), repeat=inst.horizon))
+        feasible = [
+            sum(costs[d, s] for d, s in enumerate(row) if s != OFF)
+            for row in every
+            if row_violation(inst, e, row) is None
+        ]
+        rows, bound = builder.lagrange_rows(e, [0, 1], costs)
+        assert feasible and rows and all(row_violation(inst, e, row) is None for row in rows)
+        assert min(sum(costs[d, s] for d, s in enumerate(row) if s != OFF) for row in rows) == pytest.approx(
+            min(feasible)
+        )
+        assert bound == pytest.approx(min(feasible))
