@@ -110,16 +110,12 @@ PAIR_TIME = 2.0
 # a window (or pair) gets at least WINDOW_NEED x the mean time of the last 8: a dive cut short leaves a poor roster
 WINDOW_NEED = 1.25
 HELPER_GRACE_SECONDS = 5.0  # how long past a window's deadline the helper process may take before it is dropped
-# after STALLED_PASSES passes in a row that gain at most STALL_GAIN of the objective the windows widen to
-# WIDE_WINDOW_DAYS days (0: never), and when those stall too, the rest of the time goes to the descent and LNS: on
-# Instance8 x 3 at 120 s the 14-day passes stalled after 40-55 s and gained nothing until the time was up (4 142,
-# 4 213, 4 402, 4 755 in four runs); ending there gave 4 095-4 388 (mean 4 230), widening first 4 132, 4 165, 4 195;
-# Instance9 x 3: 233 against 278. With the faster row DP the 14-day passes went on gaining a few points each (so
-# never widened: 4 103, 4 245, 4 170, 4 191, 4 310, mean 4 204); counting a pass that gains under 1 % as stalled and
-# widening to 42 days: 4 082, 4 175, 4 072, 4 169 (mean 4 125); Instance12 x 13 and Instance11 x 13 x 3 unchanged
+# after STALLED_PASSES passes in a row that gain nothing the windows widen to WIDE_WINDOW_DAYS days (0: never),
+# and when those stall too, the rest of the time goes to the descent and LNS: on Instance8 x 3 at 120 s the 14-day
+# passes stalled after 40-55 s and gained nothing until the time was up (4 142, 4 213, 4 402, 4 755 in four runs);
+# ending there gave 4 095-4 388 (mean 4 230), widening first 4 132, 4 165, 4 195; Instance9 x 3: 233 against 278
 STALLED_PASSES = 2
-STALL_GAIN = 0.01
-WIDE_WINDOW_DAYS = 42
+WIDE_WINDOW_DAYS = 28
 # the price of a weekend worked, in a window, for an employee who works every weekend allowed, as a share of the
 # mean under-cover weight: without it a window keeps every weekend it is given, also where it covers nothing, and
 # the windows cannot pass weekends to one another (Instance12 x 13 at 120 s: 59 872 at 0, 57 401 at 0.75,
@@ -705,9 +701,9 @@ class _Search:
         edges of the last pass lie inside, while time is left. A window's rows are kept when the merged roster is
         feasible and no worse at the weekend prices (`weekend_prices`). When a window's root LP does not converge in
         its time, the windows narrow to NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes
-        to rebuilding rows (construction's passes). After STALLED_PASSES passes in a row that gained at most
-        STALL_GAIN of the objective, WINDOW_DAYS windows widen to WIDE_WINDOW_DAYS days; when those stall too (or
-        do not converge), or narrow ones stall, the passes end."""
+        to rebuilding rows (construction's passes). After STALLED_PASSES passes in a row that gained nothing,
+        WINDOW_DAYS windows widen to WIDE_WINDOW_DAYS days; when those stall too (or do not converge), or narrow
+        ones stall, the passes end."""
         stop = time.monotonic() + budget
         priced = replace(self.inst, weekend_prices=weekend_prices(self.inst, self.roster))
         working = [row[:] for row in self.roster]
@@ -717,7 +713,7 @@ class _Search:
             converged = self._window_pass(priced, working, width, offset * (width // 2), stop)
             if converged is None:
                 return
-            idle = idle + 1 if roster_objective(priced, working) >= before * (1.0 - STALL_GAIN) else 0
+            idle = idle + 1 if roster_objective(priced, working) >= before else 0
             if not converged and width == WINDOW_DAYS:
                 width = NARROW_WINDOW_DAYS
             elif not converged and width == NARROW_WINDOW_DAYS:
