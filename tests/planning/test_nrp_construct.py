@@ -176,8 +176,8 @@ def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed, weekend_p
 
 # Ten days, two shift types (A cannot follow E), staff whose cap on A is binding: the row DP keeps units and A's
 # count as state dimensions, E is uncapped, so every path of the compiled kernel (runs of the whole (units, count)
-# block, runs of the capped shift shorter and longer than 8) is exercised and the DP row must be exact. Q must work
-# exactly its maximum minutes, so the last value of each run counts.
+# block, runs of the capped shift of fewer than 8 values and of 8) is exercised and the DP row must be exact. Q must
+# work exactly its maximum minutes, so the last value of each run counts.
 TWO_SHIFTS = """SECTION_HORIZON
 10
 
