@@ -102,6 +102,32 @@ def test_dive_gives_a_valid_roster_no_better_than_its_root_lp(monkeypatch):
     assert check.objective < roster_objective(inst, roster)
 
 
+def test_pricing_at_smoothed_duals_converges_to_the_same_proven_root_lp(monkeypatch):
+    monkeypatch.setattr(nrp_colgen, "TAIL_GAIN", 0.0)  # converge fully: only a proof ends the column generation
+    inst = parse_nrp_file(NRP / "Instance3.txt")
+    roster = _greedy(inst, 5)[1]
+    smoothed_gains: list[int] = []
+    real_round = Diver._quick_round
+
+    def recorded_round(self, free, pi, mu, mu_price):
+        added, hard = real_round(self, free, pi, mu, mu_price)
+        if mu_price is not mu:
+            smoothed_gains.append(added)
+        return added, hard
+
+    monkeypatch.setattr(Diver, "_quick_round", recorded_round)
+    values = {}
+    for smoothing in (0.0, 0.5):
+        monkeypatch.setattr(nrp_colgen, "SMOOTHING", smoothing)
+        diver = Diver.from_roster(inst, roster)
+        solved = diver.converge(time.monotonic() + 60, nrp_colgen.MAX_ROUNDS)
+        assert solved is not None and diver._proven
+        values[smoothing] = solved[0]
+        assert bool(smoothed_gains) == (smoothing > 0)
+    assert values[0.5] == pytest.approx(values[0.0], abs=ROUNDING)
+    assert sum(g > 0 for g in smoothed_gains) >= 5  # most smoothed rounds found columns pricing out at the LP duals
+
+
 def test_dive_gives_up_when_its_root_lp_cannot_converge_in_time():
     inst = parse_nrp_file(NRP / "Instance9.txt")
     diver = Diver.from_roster(inst, _greedy(inst, 4)[1])

@@ -46,6 +46,11 @@ TAIL_ROUNDS, TAIL_GAIN, TAIL_AFTER = 5, 0.002, 20
 # in a dive step (after a fix) the rule applies from the 5th round: Instance8 over 56 days at 120 s reached 2 726
 # with 5 and 2 932 with 20 (its dive did not end in time)
 STEP_TAIL_AFTER = 5
+# the quick pricing prices at the duals smoothed over the rounds (SMOOTHING x the last ones priced at + the rest x the
+# LP's), falling back to the LP's own duals in a round where that finds no column: the LP's duals jump from round to
+# round. Whole-instance root LPs proven in about 35 % less time on Instance8 over 56 days (59.3 / 50.9 s -> 32.6 /
+# 37.7 s; 0.3: 35.3 / 37.3, 0.7: 34.2 / 30.9) and 20 % on Instance12 (8.3 / 9.8 -> 6.6 / 6.5 s)
+SMOOTHING = 0.5
 PARTIAL = 0.34  # a round's quick pricing stops once it added columns for this share of the free employees
 MAX_ROUNDS = 1000  # pricing rounds per column generation (the root's, or a dive step's) at the most
 FIX_AT = 0.99  # LP value at which the dive fixes a column
@@ -163,6 +168,7 @@ class Diver:
         self.lower_bound: float | None = None  # a root LP value where pricing proved that no column prices out
         self._proven = False  # whether the last column generation ended with that proof
         self._bound_duals: tuple[list[float], np.ndarray] | None = None  # the duals of that root LP
+        self._center: np.ndarray | None = None  # the smoothed cover duals of the last round (SMOOTHING)
 
     @classmethod
     def from_roster(cls, inst: NrpInstance, roster: list[list[int]], exact_states: int = EXACT_STATES) -> Diver:
@@ -187,10 +193,11 @@ class Diver:
     ) -> tuple[float, list[float], np.ndarray] | None:
         """Price and re-solve until no free employee's row prices out, the LP value stalls (TAIL_ROUNDS rounds
         gaining less than TAIL_GAIN together, from round `tail_after` on), `max_rounds` or the deadline. The quick DP
-        prices first; CP-SAT prices exactly the employees it found nothing for and whose Lagrangian bound does not
-        rule a column out, two at a time (the solver releases the GIL)."""
+        prices first (at smoothed duals first, see SMOOTHING); CP-SAT prices exactly the employees it found nothing
+        for and whose Lagrangian bound does not rule a column out, two at a time (the solver releases the GIL)."""
         solved, history = None, []
         self._proven = False
+        self._center = None  # a fix since the last call moved the duals: smooth from the new ones
         for _ in range(max_rounds):
             solved = self.master.solve()
             if solved is None or time.monotonic() >= deadline:
@@ -202,17 +209,12 @@ class Diver:
                 return solved
             self.rounds += 1
             free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
-            start = self._next % len(free)
-            added, hard = 0, []
-            for e in free[start:] + free[:start]:
-                if added >= PARTIAL * len(free):
-                    break
-                self._next += 1
-                rows, bound = price(self.builder, e, mu, self.rng)
-                rows = [r for r in rows if self._reduced(e, r, pi, mu) < -PRICE_EPS]
-                added += sum(self.add(e, r) for r in rows)
-                if not rows and bound - pi[e] < -PRICE_EPS:  # no proof that none prices out: ask CP-SAT
-                    hard.append(e)
+            if SMOOTHING and self._center is not None:
+                self._center = SMOOTHING * self._center + (1.0 - SMOOTHING) * mu
+                if self._quick_round(free, pi, mu, self._center)[0]:
+                    continue
+            self._center = mu
+            added, hard = self._quick_round(free, pi, mu, mu)
             priced_exactly = exact and hard and time.monotonic() < deadline
             if priced_exactly:
                 limit = min(PRICE_TIME, deadline - time.monotonic())
@@ -224,6 +226,26 @@ class Diver:
                 self._proven = not hard or bool(priced_exactly and not self.exact.timed_out.intersection(hard))
                 return solved
         return self.master.solve()
+
+    def _quick_round(
+        self, free: list[int], pi: list[float], mu: np.ndarray, mu_price: np.ndarray
+    ) -> tuple[int, list[int]]:
+        """The row DP's pricing of the free employees at the cover duals `mu_price`, from where the last round
+        stopped, until columns that price out at the LP's duals (pi, mu) were added for PARTIAL of them. Returns how
+        many were added, and the employees it found none for whose Lagrangian bound does not prove that none exists
+        (only when pricing at the LP's own duals: a bound at other duals proves nothing)."""
+        start = self._next % len(free)
+        added, hard = 0, []
+        for e in free[start:] + free[:start]:
+            if added >= PARTIAL * len(free):
+                break
+            self._next += 1
+            rows, bound = price(self.builder, e, mu_price, self.rng)
+            rows = [r for r in rows if self._reduced(e, r, pi, mu) < -PRICE_EPS]
+            added += sum(self.add(e, r) for r in rows)
+            if not rows and mu_price is mu and bound - pi[e] < -PRICE_EPS:  # CP-SAT will price e exactly
+                hard.append(e)
+        return added, hard
 
     def _reduced(self, e: int, row: list[int] | tuple[int, ...], pi: list[float], mu: np.ndarray) -> float:
         return self.builder.own_cost(e, row) - pi[e] - _dual_sum(row, mu)
