@@ -168,7 +168,6 @@ class Diver:
         self.lower_bound: float | None = None  # a root LP value where pricing proved that no column prices out
         self._proven = False  # whether the last column generation ended with that proof
         self._bound_duals: tuple[list[float], np.ndarray] | None = None  # the duals of that root LP
-        self._center: np.ndarray | None = None  # the smoothed cover duals of the last round (SMOOTHING)
 
     @classmethod
     def from_roster(cls, inst: NrpInstance, roster: list[list[int]], exact_states: int = EXACT_STATES) -> Diver:
@@ -197,7 +196,7 @@ class Diver:
         for and whose Lagrangian bound does not rule a column out, two at a time (the solver releases the GIL)."""
         solved, history = None, []
         self._proven = False
-        self._center = None  # a fix since the last call moved the duals: smooth from the new ones
+        center: np.ndarray | None = None  # smoothed cover duals, afresh each call (a fix since moved them)
         for _ in range(max_rounds):
             solved = self.master.solve()
             if solved is None or time.monotonic() >= deadline:
@@ -209,11 +208,11 @@ class Diver:
                 return solved
             self.rounds += 1
             free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
-            if SMOOTHING and self._center is not None:
-                self._center = SMOOTHING * self._center + (1.0 - SMOOTHING) * mu
-                if self._quick_round(free, pi, mu, self._center)[0]:
+            if SMOOTHING and center is not None:
+                center = SMOOTHING * center + (1.0 - SMOOTHING) * mu
+                if self._quick_round(free, pi, mu, center)[0]:
                     continue
-            self._center = mu
+            center = mu
             added, hard = self._quick_round(free, pi, mu, mu)
             priced_exactly = exact and hard and time.monotonic() < deadline
             if priced_exactly:
