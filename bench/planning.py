@@ -4,6 +4,8 @@
 upper bound of the tiled optimum) to measure long horizons like the held-out instances 13-24. `--staff-copies M`
 widens it: every employee M times (same rules, days off and requests) and M x the cover; the gap is then against
 K x M x the best known, again an upper bound (the copies can work the original roster M times over).
+`--shift-copies N` copies every shift type N times (cover split over the copies), for instances with many shift
+types; the gap stays against K x M x the best known (near an upper bound: only shift-on requests name one copy).
 Prints per instance: objective, best known, gap, time to first feasible roster, and the mean gap; every roster is
 verified by the independent checker (radhus.planning.nrp_check). `--routes` / `--all` also run the routing
 benchmarks from bench/planning_routes.py when that file exists.
@@ -43,6 +45,42 @@ def widened_text(text: str, copies: int) -> str:
     return "\n".join(out) + "\n"
 
 
+def shift_copied_text(text: str, copies: int) -> str:
+    """Instance text with every shift type `copies` times (ids suffixed _2, _3...): same length, and a copy may not
+    follow where its original may not; an employee may work each copy as often as the original; each day's cover is
+    split over the copies (the first ones get the remainder); shift-on requests ask for the first copy, shift-off
+    requests avoid every copy. Like the many shift types of held-out instances 13 and 21-24."""
+    lines = [raw.strip() for raw in text.splitlines()]
+
+    def named(shift: str) -> list[str]:
+        return [shift if k == 1 else f"{shift}_{k}" for k in range(1, copies + 1)]
+
+    out, section = [], ""
+    for line in lines:
+        if line.startswith("SECTION_"):
+            section = line
+        if not line or line.startswith(("#", "SECTION_")) or section in ("SECTION_HORIZON", "SECTION_DAYS_OFF"):
+            out.append(line)
+        elif section == "SECTION_SHIFTS":
+            shift, length, barred = (line.split(",") + [""])[:3]
+            after = "|".join(c for b in barred.split("|") if b for c in named(b))
+            out += [f"{c},{length},{after}" for c in named(shift)]
+        elif section == "SECTION_STAFF":
+            eid, limits, rest = line.split(",", 2)
+            pairs = [pair.split("=") for pair in limits.split("|") if pair]
+            out.append(f"{eid},{'|'.join(f'{c}={m}' for s, m in pairs for c in named(s))},{rest}")
+        elif section == "SECTION_SHIFT_ON_REQUESTS":
+            out.append(line)
+        elif section == "SECTION_SHIFT_OFF_REQUESTS":
+            eid, day, shift, weight = line.split(",")
+            out += [f"{eid},{day},{c},{weight}" for c in named(shift)]
+        else:  # cover: day, shift, requirement, weights
+            day, shift, requirement, *weights = line.split(",")
+            share, extra = divmod(int(requirement), copies)
+            out += [",".join([day, c, str(share + (k < extra)), *weights]) for k, c in enumerate(named(shift))]
+    return "\n".join(out) + "\n"
+
+
 def _instances(spec: str) -> list[int]:
     out: list[int] = []
     for part in spec.split(","):
@@ -61,6 +99,7 @@ def _scaled_name(n: int, args: argparse.Namespace) -> str:
         f"Instance{n}"
         + (f"x{args.tile}" if args.tile > 1 else "")
         + (f"s{args.staff_copies}" if args.staff_copies > 1 else "")
+        + (f"t{args.shift_copies}" if args.shift_copies > 1 else "")
     )
 
 
@@ -73,6 +112,7 @@ def bench_nrp(args: argparse.Namespace) -> float:
     gaps = []
     tiled = f", each instance tiled {args.tile}x along the horizon" if args.tile > 1 else ""
     tiled += f", staff copied {args.staff_copies}x" if args.staff_copies > 1 else ""
+    tiled += f", shift types copied {args.shift_copies}x" if args.shift_copies > 1 else ""
     print(f"NRP, time limit {args.time_limit} s, workers {args.workers}{tiled}")
     print(f"{'instance':<16}{'objective':>10}{'best':>8}{'gap %':>8}{'first s':>9}{'total s':>9}  valid")
     for n in _instances(args.instances):
@@ -81,9 +121,9 @@ def bench_nrp(args: argparse.Namespace) -> float:
             print(f"Instance{n}: file missing, skipped")
             continue
         started = time.monotonic()
-        if args.tile > 1 or args.staff_copies > 1:
-            text = tiled_text(path.read_text(encoding="utf-8"), args.tile)
-            inst = parse_nrp_text(widened_text(text, args.staff_copies), name=_scaled_name(n, args))
+        if args.tile > 1 or args.staff_copies > 1 or args.shift_copies > 1:
+            text = widened_text(tiled_text(path.read_text(encoding="utf-8"), args.tile), args.staff_copies)
+            inst = parse_nrp_text(shift_copied_text(text, args.shift_copies), name=_scaled_name(n, args))
         else:
             inst = parse_nrp_file(path)
         result = solve_instance(inst, time_limit=args.time_limit, workers=args.workers, seed=args.seed)
@@ -115,6 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tile", type=int, default=1, help="repeat each NRP instance k times along the horizon")
     parser.add_argument("--staff-copies", type=int, default=1, help="copy each NRP employee m times, cover m times")
+    parser.add_argument("--shift-copies", type=int, default=1, help="copy each NRP shift type n times, cover split")
     args, rest = parser.parse_known_args(argv)
     if not (args.nrp or args.routes or args.all):
         parser.error("choose --nrp, --routes or --all")
