@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from radhus.cli import app
 from radhus.core.errors import InvalidInput
+from radhus.planning import nrp
 from radhus.planning.nrp import parse_nrp_file, parse_nrp_text, roster_to_json, solve_instance
 from radhus.planning.nrp_check import check_roster, nrp_check
 from tests.planning.nrp_tiling import tiled_text
@@ -137,3 +138,22 @@ def test_long_horizon_lns_valid_and_checker_agrees():
     assert check.objective == result.objective
     assert result.elapsed < 8 + 2
     assert result.iterations > 0
+
+
+def test_an_instance_too_wide_to_dive_gets_the_row_dps_rebuilding_and_a_valid_roster(monkeypatch):
+    monkeypatch.setattr(nrp, "DIVE_MAX_CELLS", 0)  # Instance5 (28 days, 16 staff) counts as too wide to dive
+    inst = parse_nrp_file(NRP / "Instance5.txt")
+    constructions = []
+    real_construct = nrp._Search.construct
+
+    def recorded(self, budget, **kwargs):
+        constructions.append(kwargs["long_rows"])
+        return real_construct(self, budget, **kwargs)
+
+    monkeypatch.setattr(nrp._Search, "construct", recorded)
+    result = solve_instance(inst, time_limit=6)
+    assert constructions == [True]
+    check = check_roster(inst, roster_to_json(inst, result)["roster"])
+    assert check.valid, check.violations
+    assert check.objective == result.objective
+    assert result.elapsed < 6 + 2

@@ -77,7 +77,9 @@ DIVE_SHARE = 0.85  # share of the time left after construction for column genera
 # Instance12 with staff and shift types copied twice (41 808 cells): 8 710 against 12 062 without the dive (best known
 # x 2: 8 080); Instance11 with staff copied three times and shift types twice (31 824 cells): 10 341 against 11 738
 # (10 329). With shift types copied three times (62 712 cells) the root LP does not converge in its time: 19 358
-# against 13 840 without the dive, hence DIVE_MAX_CELLS.
+# against 13 840 without the dive, hence DIVE_MAX_CELLS; like large instances, those get the row DP's rebuilding for
+# LARGE_CONSTRUCT_SHARE of the limit: 11 976 (40 s of it: 11 887, 8 s: 12 428) against 13 840 and 13 772 after 8 s
+# of greedy rebuilding and CP-SAT descent.
 DIVE_MAX_CELLS = 45000
 WIDE_DIVE_CELLS = 30000
 WIDE_FIX_SHARE = 0.3
@@ -1106,7 +1108,7 @@ def solve_instance(
             search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
             search.window_dives(WINDOW_SHARE * search.left())
             search.close_helper()
-        elif large:
+        elif large or cell_count(inst) > DIVE_MAX_CELLS:
             search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
         else:
             search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
