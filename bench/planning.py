@@ -17,6 +17,7 @@ import argparse
 import csv
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,22 +28,35 @@ sys.path.insert(0, str(ROOT))
 from tests.planning.nrp_tiling import tiled_text  # noqa: E402
 
 
-def widened_text(text: str, copies: int) -> str:
-    """Instance text with every employee `copies` times (ids suffixed _2, _3...) and the cover multiplied."""
-    lines = [raw.strip() for raw in text.splitlines()]
+def _copies(name: str, copies: int) -> list[str]:
+    """`name` and its copies: name, name_2, name_3..."""
+    return [name if k == 1 else f"{name}_{k}" for k in range(1, copies + 1)]
+
+
+def _rewritten(text: str, kept: tuple[str, ...], rewrite: Callable[[str, str], list[str]]) -> str:
+    """Instance text with every data line outside the `kept` sections replaced by rewrite(section, line)."""
     out, section = [], ""
-    for line in lines:
+    for line in (raw.strip() for raw in text.splitlines()):
         if line.startswith("SECTION_"):
             section = line
-        if not line or line.startswith(("#", "SECTION_")) or section in ("SECTION_HORIZON", "SECTION_SHIFTS"):
+        if not line or line.startswith(("#", "SECTION_")) or section in kept:
             out.append(line)
-        elif section == "SECTION_COVER":
-            day, shift, requirement, *weights = line.split(",")
-            out.append(",".join([day, shift, str(int(requirement) * copies), *weights]))
-        else:  # staff, days off and requests start with the employee id
-            eid, rest = line.split(",", 1)
-            out += [f"{eid}{'' if k == 1 else f'_{k}'},{rest}" for k in range(1, copies + 1)]
+        else:
+            out += rewrite(section, line)
     return "\n".join(out) + "\n"
+
+
+def widened_text(text: str, copies: int) -> str:
+    """Instance text with every employee `copies` times (ids suffixed _2, _3...) and the cover multiplied."""
+
+    def rewrite(section: str, line: str) -> list[str]:
+        if section == "SECTION_COVER":
+            day, shift, requirement, *weights = line.split(",")
+            return [",".join([day, shift, str(int(requirement) * copies), *weights])]
+        eid, rest = line.split(",", 1)  # staff, days off and requests start with the employee id
+        return [f"{copy},{rest}" for copy in _copies(eid, copies)]
+
+    return _rewritten(text, ("SECTION_HORIZON", "SECTION_SHIFTS"), rewrite)
 
 
 def shift_copied_text(text: str, copies: int) -> str:
@@ -50,35 +64,24 @@ def shift_copied_text(text: str, copies: int) -> str:
     follow where its original may not; an employee may work each copy as often as the original; each day's cover is
     split over the copies (the first ones get the remainder); shift-on requests ask for the first copy, shift-off
     requests avoid every copy. Like the many shift types of held-out instances 13 and 21-24."""
-    lines = [raw.strip() for raw in text.splitlines()]
 
-    def named(shift: str) -> list[str]:
-        return [shift if k == 1 else f"{shift}_{k}" for k in range(1, copies + 1)]
-
-    out, section = [], ""
-    for line in lines:
-        if line.startswith("SECTION_"):
-            section = line
-        if not line or line.startswith(("#", "SECTION_")) or section in ("SECTION_HORIZON", "SECTION_DAYS_OFF"):
-            out.append(line)
-        elif section == "SECTION_SHIFTS":
+    def rewrite(section: str, line: str) -> list[str]:
+        if section == "SECTION_SHIFTS":
             shift, length, barred = (line.split(",") + [""])[:3]
-            after = "|".join(c for b in barred.split("|") if b for c in named(b))
-            out += [f"{c},{length},{after}" for c in named(shift)]
-        elif section == "SECTION_STAFF":
+            after = "|".join(c for b in barred.split("|") if b for c in _copies(b, copies))
+            return [f"{c},{length},{after}" for c in _copies(shift, copies)]
+        if section == "SECTION_STAFF":
             eid, limits, rest = line.split(",", 2)
             pairs = [pair.split("=") for pair in limits.split("|") if pair]
-            out.append(f"{eid},{'|'.join(f'{c}={m}' for s, m in pairs for c in named(s))},{rest}")
-        elif section == "SECTION_SHIFT_ON_REQUESTS":
-            out.append(line)
-        elif section == "SECTION_SHIFT_OFF_REQUESTS":
+            return [f"{eid},{'|'.join(f'{c}={m}' for s, m in pairs for c in _copies(s, copies))},{rest}"]
+        if section == "SECTION_SHIFT_OFF_REQUESTS":
             eid, day, shift, weight = line.split(",")
-            out += [f"{eid},{day},{c},{weight}" for c in named(shift)]
-        else:  # cover: day, shift, requirement, weights
-            day, shift, requirement, *weights = line.split(",")
-            share, extra = divmod(int(requirement), copies)
-            out += [",".join([day, c, str(share + (k < extra)), *weights]) for k, c in enumerate(named(shift))]
-    return "\n".join(out) + "\n"
+            return [f"{eid},{day},{c},{weight}" for c in _copies(shift, copies)]
+        day, shift, requirement, *weights = line.split(",")  # cover: day, shift, requirement, weights
+        share, extra = divmod(int(requirement), copies)
+        return [",".join([day, c, str(share + (k < extra)), *weights]) for k, c in enumerate(_copies(shift, copies))]
+
+    return _rewritten(text, ("SECTION_HORIZON", "SECTION_DAYS_OFF", "SECTION_SHIFT_ON_REQUESTS"), rewrite)
 
 
 def _instances(spec: str) -> list[int]:

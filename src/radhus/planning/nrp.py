@@ -1090,8 +1090,9 @@ def solve_instance(
     search.sub_limit = min(10.0, max(0.5, time_limit * LNS_SUB_SHARE))
     try:
         large = inst.n_staff * inst.horizon > LARGE_STAFF_DAYS
-        small = cell_count(inst) <= FULL_SOLVE_MAX_CELLS
-        if cell_count(inst) <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS and not large:
+        cells = cell_count(inst)
+        small = cells <= FULL_SOLVE_MAX_CELLS
+        if cells <= DIVE_MAX_CELLS and inst.horizon <= DIVE_MAX_DAYS and not large:
             search.helper = None if small else start_helper(workers)
             search.construct(min(1.0, 0.1 * time_limit), long_rows=False)
             if small:
@@ -1108,7 +1109,7 @@ def solve_instance(
             search.construct(budget, long_rows=large, stall=CONSTRUCT_STALL)
             search.window_dives(WINDOW_SHARE * search.left())
             search.close_helper()
-        elif large or cell_count(inst) > DIVE_MAX_CELLS:
+        elif large or cells > DIVE_MAX_CELLS:
             search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
         else:
             search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
