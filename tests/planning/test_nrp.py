@@ -140,20 +140,23 @@ def test_long_horizon_lns_valid_and_checker_agrees():
     assert result.iterations > 0
 
 
-def test_an_instance_too_wide_to_dive_gets_the_row_dps_rebuilding_and_a_valid_roster(monkeypatch):
+def test_an_instance_too_wide_to_dive_dives_by_groups_of_staff_and_gets_a_valid_roster(monkeypatch):
     monkeypatch.setattr(nrp, "DIVE_MAX_CELLS", 0)  # Instance5 (28 days, 16 staff) counts as too wide to dive
     inst = parse_nrp_file(NRP / "Instance5.txt")
-    constructions = []
-    real_construct = nrp._Search.construct
+    monkeypatch.setattr(nrp, "GROUP_CELLS", nrp.cell_count(inst) // 4)  # groups of four
+    groups = []
+    real_group_instance = nrp.group_instance
 
-    def recorded(self, budget, **kwargs):
-        constructions.append(kwargs["long_rows"])
-        return real_construct(self, budget, **kwargs)
+    def recorded(inst, roster, group):
+        groups.append(group)
+        return real_group_instance(inst, roster, group)
 
-    monkeypatch.setattr(nrp._Search, "construct", recorded)
-    result = solve_instance(inst, time_limit=6)
-    assert constructions == [True]
+    monkeypatch.setattr(nrp, "group_instance", recorded)
+    result = solve_instance(inst, time_limit=20)
+    assert len(groups) >= 4
+    assert sorted(e for group in groups[:4] for e in group) == list(range(16))  # a pass splits the staff
+    assert all(len(group) == 4 for group in groups)
     check = check_roster(inst, roster_to_json(inst, result)["roster"])
     assert check.valid, check.violations
     assert check.objective == result.objective
-    assert result.elapsed < 6 + 2
+    assert result.elapsed < 20 + 2

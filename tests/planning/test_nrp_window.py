@@ -1,5 +1,6 @@
 """A window of a long-horizon NRP roster as a sub-instance: its objective is the full one restricted to the window,
-its frame stays fixed (also in the row DP), and a dive's rows merge into a roster the independent checker accepts."""
+its frame stays fixed (also in the row DP), and a dive's rows merge into a roster the independent checker accepts.
+A group of employees as a sub-instance: its objective is the full one up to a constant."""
 
 import random
 import time
@@ -27,7 +28,7 @@ from radhus.planning.nrp import (
 from radhus.planning.nrp_check import check_roster
 from radhus.planning.nrp_construct import RowBuilder, row_violation, worked_weekends
 from radhus.planning.nrp_helper import Helper
-from radhus.planning.nrp_window import PIN_WEIGHT, merge, window_instance
+from radhus.planning.nrp_window import PIN_WEIGHT, group_instance, merge, window_instance
 from tests.planning.nrp_tiling import tiled_text
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -63,6 +64,26 @@ def test_window_is_an_instance_whose_objective_is_the_window_part_of_the_full_on
         assert min(st.max_shifts.values()) >= 0 and st.max_weekends >= 0 and st.min_minutes <= st.max_minutes
     frame = [d for d in range(7, 35) if not FIRST <= d <= LAST]
     assert {(e, d - 7) for e in range(inst.n_staff) for d in frame if roster[e][d] != OFF} == set(window.inst.pinned)
+
+
+def test_a_group_is_an_instance_whose_objective_follows_the_full_one_up_to_a_constant():
+    inst, roster = _long_instance_and_roster()
+    group = [1, 4, 5, 7]
+    sub = group_instance(inst, roster, group)
+    assert [st.id for st in sub.staff] == [inst.staff[e].id for e in group]
+    offset = roster_objective(inst, roster) - roster_objective(sub, [roster[e] for e in group])
+    rng = random.Random(5)
+    changed = 0
+    for _ in range(60):  # any change to the group's rows changes both objectives alike
+        rows = [roster[e][:] for e in group]
+        k, d = rng.randrange(len(group)), rng.randrange(inst.horizon)
+        rows[k][d] = rng.choice([OFF, *range(inst.n_shifts)])
+        full = [row[:] for row in roster]
+        for e, row in zip(group, rows, strict=True):
+            full[e] = row
+        assert roster_objective(inst, full) - roster_objective(sub, rows) == offset
+        changed += roster_objective(inst, full) != roster_objective(inst, roster)
+    assert changed > 10  # the changes did move the objective
 
 
 def test_a_priced_window_adds_the_price_of_every_weekend_worked_in_its_horizon():

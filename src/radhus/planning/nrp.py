@@ -48,7 +48,7 @@ from radhus.core.errors import InvalidInput
 from radhus.planning.nrp_colgen import Diver, best_combination, least_objective, sat_solver
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, mean_under_weight, row_violation, worked_weekends
 from radhus.planning.nrp_helper import Helper
-from radhus.planning.nrp_window import Window, merge, window_instance, window_span
+from radhus.planning.nrp_window import Window, group_instance, merge, window_instance, window_span
 
 OFF = -1
 # Models up to FULL_SOLVE_MAX_CELLS (employee x day x shift) cells are solved whole by CP-SAT, warm-started from the
@@ -77,13 +77,19 @@ DIVE_SHARE = 0.85  # share of the time left after construction for column genera
 # Instance12 with staff and shift types copied twice (41 808 cells): 8 710 against 12 062 without the dive (best known
 # x 2: 8 080); Instance11 with staff copied three times and shift types twice (31 824 cells): 10 341 against 11 738
 # (10 329). With shift types copied three times (62 712 cells) the root LP does not converge in its time: 19 358
-# against 13 840 without the dive, hence DIVE_MAX_CELLS; like large instances, those get the row DP's rebuilding for
-# LARGE_CONSTRUCT_SHARE of the limit: 11 976 (40 s of it: 11 887, 8 s: 12 428) against 13 840 and 13 772 after 8 s
-# of greedy rebuilding and CP-SAT descent.
+# against 13 840 without the dive, hence DIVE_MAX_CELLS.
 DIVE_MAX_CELLS = 45000
 WIDE_DIVE_CELLS = 30000
 WIDE_FIX_SHARE = 0.3
 DIVE_MAX_DAYS = 56
+# Wider instances (and large ones) under six weeks dive by groups of employees of about GROUP_CELLS cells, the
+# others fixed (`_Search.group_dives`), for GROUP_SHARE of the time left after a construction like the windows'.
+# Instance12 with staff x2 and shift types x3 (62 712 cells) at 120 s: 9 141 (seed 2: 8 950) against 12 265 with
+# the row DP's rebuilding for LARGE_CONSTRUCT_SHARE of the limit; in scratch runs, groups of 15 000 cells 10 061 /
+# 10 883, of 10 000 12 435, of 21 000 11 010, of 31 000 12 604, and fixing WINDOW_FIX_SHARE a step instead 11 436
+GROUP_CELLS = 15000
+GROUP_SHARE = 0.9
+GROUP_MIN_SECONDS = 3.0
 # Small models (FULL_SOLVE_MAX_CELLS) first get a short whole-model CP-SAT solve (PROOF_SHARE of the limit) that
 # proves the smallest optimal (Instance1 in 0.3 s), then dive again and again for SMALL_DIVE_SHARE of the time left,
 # then the long CP-SAT solve. They used to dive once: its roster varies from run to run, and at 60 s the CP-SAT solve
@@ -737,6 +743,35 @@ class _Search:
             elif idle >= STALLED_PASSES:
                 return
 
+    def group_dives(self, budget: float) -> None:
+        """Column generation with diving over groups of employees, the others fixed (nrp_window.group_instance), for
+        instances too wide for one master LP: each pass splits the staff at random into groups of about GROUP_CELLS
+        cells, each group dives once for an equal share of the pass's time left, at least GROUP_MIN_SECONDS, and the
+        roster takes its rows when it gets no worse. No helper process: two groups dived at once each see the other
+        as it was, and at 120 s on Instance12 with staff x2 and shift types x3 that gave 9 308 and 9 864 (seeds 1, 2)
+        against 9 141 and 8 950 one group at a time."""
+        stop = time.monotonic() + budget
+        n = self.inst.n_staff
+        count = max(1, round(n / max(1, round(n * GROUP_CELLS / cell_count(self.inst)))))
+        while True:
+            order = list(range(n))
+            self.rng.shuffle(order)
+            for left_in_pass, k in zip(range(count, 0, -1), range(count), strict=True):
+                left = stop - time.monotonic()
+                if left < GROUP_MIN_SECONDS:
+                    return
+                group = sorted(order[k::count])
+                sub = group_instance(self.inst, self.roster, group)
+                deadline = time.monotonic() + max(GROUP_MIN_SECONDS, left / left_in_pass)
+                seed = self.rng.randrange(1 << 20)
+                rows = [self.roster[e] for e in group]
+                dived, _ = _dived(sub, rows, deadline, self.workers, seed, again=False, fix_share=WIDE_FIX_SHARE)
+                if dived is not None:
+                    merged = [row[:] for row in self.roster]
+                    for e, row in zip(group, dived, strict=True):
+                        merged[e] = row
+                    self.offer(merged)
+
     def _window_pass(
         self, priced: NrpInstance, working: list[list[int]], width: int, offset: int, stop: float
     ) -> bool | None:
@@ -978,6 +1013,7 @@ def _dived(
     again: bool = True,
     combine: float = 0.0,
     noise: float = 0.0,
+    fix_share: float | None = None,
 ) -> tuple[list[list[int]] | None, float | None]:
     """The best roster of column-generation dives (nrp_colgen) from `roster`'s rows until `stop`, each with the
     employees it leaves free solved together by CP-SAT against the fixed ones; None when the root LP does not
@@ -986,11 +1022,14 @@ def _dived(
     shorter than the last dive took: on Instance8 the first dive's roster cost 1 514-2 327 and the next ones
     1 307-1 314 (root LP 1 298). A `window` dive (nrp_window) fixes faster and keeps fewer DP states exact.
     The last `combine` share of the time goes to the best combination of all the columns met (best_combination);
-    `noise` is the first dive's tie-breaking.
+    `noise` is the first dive's tie-breaking; `fix_share` overrides the share of the free employees a dive step fixes
+    at least (`_dives`).
     Also returns a lower bound of the instance's optimum when a root LP gave one (Diver.lower_bound)."""
     diver = Diver.from_roster(inst, roster, WINDOW_EXACT_STATES if window else EXACT_STATES)
     dives_stop = stop - combine * max(0.0, stop - time.monotonic())
-    best = _dives(inst, diver, dives_stop, workers, seed, window=window, again=again, noise=noise)
+    if fix_share is None:
+        fix_share = WINDOW_FIX_SHARE if window else WIDE_FIX_SHARE if cell_count(inst) > WIDE_DIVE_CELLS else 0.0
+    best = _dives(inst, diver, dives_stop, workers, seed, fix_share=fix_share, again=again, noise=noise)
     if best is None or combine <= 0.0:
         return best, diver.lower_bound
     cost = roster_objective(inst, best)
@@ -1028,12 +1067,19 @@ def start_helper(workers: int) -> Helper | None:
 
 
 def _dives(
-    inst: NrpInstance, diver: Diver, stop: float, workers: int, seed: int, *, window: bool, again: bool, noise: float
+    inst: NrpInstance,
+    diver: Diver,
+    stop: float,
+    workers: int,
+    seed: int,
+    *,
+    fix_share: float,
+    again: bool,
+    noise: float,
 ) -> list[list[int]] | None:
     """The dives of `_dived`; the rows CP-SAT gives the employees a dive leaves free join the pool."""
     best: list[list[int]] | None = None
     best_cost = math.inf
-    fix_share = WINDOW_FIX_SHARE if window else WIDE_FIX_SHARE if cell_count(inst) > WIDE_DIVE_CELLS else 0.0
     while True:
         started = time.monotonic()
         dived = diver.dive(stop, fix_share, noise)
@@ -1110,7 +1156,8 @@ def solve_instance(
             search.window_dives(WINDOW_SHARE * search.left())
             search.close_helper()
         elif large or cells > DIVE_MAX_CELLS:
-            search.construct(LARGE_CONSTRUCT_SHARE * time_limit, long_rows=True)
+            search.construct(WINDOW_CONSTRUCT_SHARE * time_limit, long_rows=True, stall=CONSTRUCT_STALL)
+            search.group_dives(GROUP_SHARE * search.left())
         else:
             search.construct(min(3.0 if small else 8.0, 0.3 * time_limit), long_rows=False)
         if small:

@@ -41,7 +41,8 @@ PRICE_DP_ROUNDS = 3
 PRICING_THREADS = 2  # exact pricings run two at a time (CP-SAT releases the GIL)
 PRICE_TIME = 0.25  # seconds for one exact pricing
 # column generation stops when the last 5 rounds gained less than 0.2 % of the LP value, from the 20th round on (the
-# first rounds may pivot degenerately without any gain)
+# first rounds may pivot degenerately without any gain; a root LP starting from a good roster, as over a window or
+# a group of staff, may stay at its value for more than 20 rounds, so a root's rounds count only from its first gain)
 TAIL_ROUNDS, TAIL_GAIN, TAIL_AFTER = 5, 0.002, 20
 # in a dive step (after a fix) the rule applies from the 5th round: Instance8 over 56 days at 120 s reached 2 726
 # with 5 and 2 932 with 20 (its dive did not end in time)
@@ -194,7 +195,8 @@ class Diver:
         gaining less than TAIL_GAIN together, from round `tail_after` on), `max_rounds` or the deadline. The quick DP
         prices first (at smoothed duals first, see SMOOTHING); CP-SAT prices exactly the employees it found nothing
         for and whose Lagrangian bound does not rule a column out, two at a time (the solver releases the GIL)."""
-        solved, history = None, []
+        solved = None
+        history: list[float] = []
         self._proven = False
         center: np.ndarray | None = None  # smoothed cover duals, afresh each call (a fix since moved them)
         for _ in range(max_rounds):
@@ -202,7 +204,8 @@ class Diver:
             if solved is None or time.monotonic() >= deadline:
                 return solved
             value, pi, mu = solved
-            history.append(value)
+            if self.fixed or not history or value < history[0] - PRICE_EPS:
+                history.append(value)  # a root's rounds count from its first gain (see TAIL_AFTER)
             tail = len(history) > max(tail_after, TAIL_ROUNDS)
             if tail and history[-TAIL_ROUNDS - 1] - value < TAIL_GAIN * abs(value):
                 return solved

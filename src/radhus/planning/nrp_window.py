@@ -1,4 +1,4 @@
-"""A window of days of a long-horizon NRP roster as an instance of its own, for column generation over the window.
+"""A window of days, or a group of employees, of an NRP roster as an instance of its own, for column generation.
 
 Column generation with diving (nrp_colgen) finds near-optimal rosters up to about eight weeks but cannot converge
 over a year in the time given. Over a window of days, with the rest of the roster fixed, it can: the window becomes
@@ -94,3 +94,30 @@ def merge(roster: list[list[int]], window: Window, rows: list[list[int]]) -> lis
             if not window.first <= d <= window.last and new[d - lo] != row[d]:
                 return None
     return [row[:lo] + list(new) + row[lo + n :] for row, new in zip(roster, rows, strict=True)]
+
+
+def group_instance(inst: NrpInstance, roster: list[list[int]], group: list[int]) -> NrpInstance:
+    """The employees `group` of `roster` as an instance of their own, everyone else fixed. A cell asks the group for
+    the cover the others leave; where the others already cover more than asked it asks for nobody, and each more
+    still pays the over weight: so a group roster's objective differs from that of the whole roster it makes by a
+    constant (the others' requests and the over-cover they cause alone)."""
+    where = {e: k for k, e in enumerate(group)}
+    others: dict[tuple[int, int], int] = {}
+    for e, row in enumerate(roster):
+        if e not in where:
+            for d, s in enumerate(row):
+                if s != OFF:
+                    others[d, s] = others.get((d, s), 0) + 1
+    return replace(
+        inst,
+        name=f"{inst.name} grupp",
+        staff=[inst.staff[e] for e in group],
+        days_off=[inst.days_off[e] for e in group],
+        on_requests=[replace(r, employee=where[r.employee]) for r in inst.on_requests if r.employee in where],
+        off_requests=[replace(r, employee=where[r.employee]) for r in inst.off_requests if r.employee in where],
+        cover={
+            cell: replace(c, requirement=max(0, c.requirement - others.get(cell, 0))) for cell, c in inst.cover.items()
+        },
+        pinned={(where[e], d): s for (e, d), s in inst.pinned.items() if e in where},
+        weekend_prices=[inst.weekend_prices[e] for e in group] if inst.weekend_prices else [],
+    )
