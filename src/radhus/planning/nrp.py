@@ -84,9 +84,10 @@ WIDE_FIX_SHARE = 0.3
 DIVE_MAX_DAYS = 56
 # Wider instances (and large ones) under six weeks dive by groups of employees of about GROUP_CELLS cells, the
 # others fixed (`_Search.group_dives`), for GROUP_SHARE of the time left after a construction like the windows'.
-# Instance12 with staff x2 and shift types x3 (62 712 cells) at 120 s: 9 141 (seed 2: 8 950) against 12 265 with
-# the row DP's rebuilding for LARGE_CONSTRUCT_SHARE of the limit; in scratch runs, groups of 15 000 cells 10 061 /
-# 10 883, of 10 000 12 435, of 21 000 11 010, of 31 000 12 604, and fixing WINDOW_FIX_SHARE a step instead 11 436
+# Instance12 with staff x2 and shift types x3 (62 712 cells) at 120 s: 9 141 (seed 2: 9 413, 8 950) against
+# 12 265 with the row DP's rebuilding for LARGE_CONSTRUCT_SHARE of the limit; in scratch runs, groups of 15 000
+# cells 10 061 / 10 883, of 10 000 12 435, of 21 000 11 010, of 31 000 12 604, and fixing WINDOW_FIX_SHARE a step
+# instead 11 436
 GROUP_CELLS = 15000
 GROUP_SHARE = 0.9
 GROUP_MIN_SECONDS = 3.0
