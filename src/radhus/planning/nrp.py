@@ -63,8 +63,9 @@ PORTFOLIO_WORKERS = 8
 DESCENT_SHARE = 0.05  # at most this share of the limit for one-employee-at-a-time descent after construction
 LARGE_STAFF_DAYS = 5000  # above this (employees x days), construction may use LARGE_CONSTRUCT_SHARE of the time
 REBUILD_SHARE = 0.1  # share of the construction budget for greedy row rebuilding on smaller instances
-# construction budget of large instances (staff x days > LARGE_STAFF_DAYS): the row DP's rebuilding gained more than
-# LNS there (60 x 364 before windows: 78 900 against 86 200); on the window path it stops earlier (CONSTRUCT_STALL)
+# construction budget of large instances (staff x days > LARGE_STAFF_DAYS) over six weeks or more: the row DP's
+# rebuilding gained more than LNS there (60 x 364 before windows: 78 900 against 86 200); it stops when a pass gains
+# little (CONSTRUCT_STALL). Large instances under six weeks dive by groups of staff instead (GROUP_CELLS).
 LARGE_CONSTRUCT_SHARE = 0.7
 DIVE_SHARE = 0.85  # share of the time left after construction for column generation with diving
 # Instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days (and not large) dive. With the compiled row DP
@@ -753,17 +754,18 @@ class _Search:
         against 9 141 and 8 950 one group at a time."""
         stop = time.monotonic() + budget
         n = self.inst.n_staff
-        count = max(1, round(n / max(1, round(n * GROUP_CELLS / cell_count(self.inst)))))
+        size = max(1, round(n * GROUP_CELLS / cell_count(self.inst)))  # employees per group
+        count = max(1, round(n / size))
         while True:
             order = list(range(n))
             self.rng.shuffle(order)
-            for left_in_pass, k in zip(range(count, 0, -1), range(count), strict=True):
+            for k in range(count):
                 left = stop - time.monotonic()
                 if left < GROUP_MIN_SECONDS:
                     return
                 group = sorted(order[k::count])
                 sub = group_instance(self.inst, self.roster, group)
-                deadline = time.monotonic() + max(GROUP_MIN_SECONDS, left / left_in_pass)
+                deadline = time.monotonic() + max(GROUP_MIN_SECONDS, left / (count - k))
                 seed = self.rng.randrange(1 << 20)
                 rows = [self.roster[e] for e in group]
                 dived, _ = _dived(sub, rows, deadline, self.workers, seed, again=False, fix_share=WIDE_FIX_SHARE)
