@@ -14,7 +14,15 @@ import pytest
 from radhus.planning import nrp, nrp_colgen
 from radhus.planning.nrp import OFF, NrpInstance, parse_nrp_file, roster_objective, solve_instance
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_colgen import ColumnPool, Diver, ExactPricer, MasterLP, best_combination, price
+from radhus.planning.nrp_colgen import (
+    ColumnPool,
+    Diver,
+    ExactPricer,
+    MasterLP,
+    best_combination,
+    price,
+    tailed_off,
+)
 from radhus.planning.nrp_construct import RowBuilder, row_violation
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -211,3 +219,12 @@ def test_a_wide_instance_dive_fixes_a_share_of_the_free_staff_each_step_and_stil
         assert all(step >= n for step, n in zip(steps, need, strict=True)), (steps, need)
     else:
         assert min(steps) < math.ceil(nrp.WIDE_FIX_SHARE * inst.n_staff)  # some step fixes fewer
+
+
+def test_column_generation_tails_off_after_flat_rounds_but_a_root_only_counts_from_its_first_gain():
+    flat = [100.0] * 30
+    assert tailed_off(flat, 20, root=False)
+    assert not tailed_off(flat, 20, root=True)  # a root starting from a good roster: degenerate, not tailing off
+    assert not tailed_off(flat + [90.0] * 10, 20, root=True)  # 11 rounds counted since the first gain
+    assert tailed_off(flat + [90.0] * 25, 20, root=True)
+    assert not tailed_off([100.0 - 5 * k for k in range(30)], 20, root=False)  # still gaining

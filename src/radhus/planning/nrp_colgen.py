@@ -62,6 +62,15 @@ ROOT_SHARE = 0.6  # share of a dive's time the first column generation may take
 BOUND_TOLERANCE = 0.1
 
 
+def tailed_off(values: list[float], tail_after: int, *, root: bool) -> bool:
+    """Whether a column generation whose rounds reached the LP `values` so far stops: its last TAIL_ROUNDS rounds
+    gained less than TAIL_GAIN together, from round `tail_after` on; a root's rounds count from its first gain."""
+    if root:
+        values = values[:1] + [v for v in values[1:] if v < values[0] - PRICE_EPS]
+    last = values[-1]
+    return len(values) > max(tail_after, TAIL_ROUNDS) and values[-TAIL_ROUNDS - 1] - last < TAIL_GAIN * abs(last)
+
+
 def least_objective(bound: float) -> int:
     """The least integer objective a lower bound allows, BOUND_TOLERANCE below it."""
     return math.ceil(bound - BOUND_TOLERANCE)
@@ -204,10 +213,8 @@ class Diver:
             if solved is None or time.monotonic() >= deadline:
                 return solved
             value, pi, mu = solved
-            if self.fixed or not history or value < history[0] - PRICE_EPS:
-                history.append(value)  # a root's rounds count from its first gain (see TAIL_AFTER)
-            tail = len(history) > max(tail_after, TAIL_ROUNDS)
-            if tail and history[-TAIL_ROUNDS - 1] - value < TAIL_GAIN * abs(value):
+            history.append(value)
+            if tailed_off(history, tail_after, root=not self.fixed):
                 return solved
             self.rounds += 1
             free = [e for e in range(self.inst.n_staff) if e not in self.fixed]
