@@ -3,7 +3,11 @@
 Usage:
     python bench/planning_routes.py --solomon [--time-limit 30] [--families c1,r1,rc1] [--size 100] [--jobs 1]
     python bench/planning_routes.py --hhc [--time-limit 10]
+    python bench/planning_routes.py --solomon --vrplib DIR --optima FILE.csv [--time-limit 30] [--jobs 2]
 Data comes from ../shared/bench (or --data DIR). Every solution is verified by the independent checker.
+`--vrplib` solves every `*.vrp` file of DIR instead (Solomon instances in the VRPLIB text format, as PyVRP's
+Instances repository holds them), against the optima in `--optima` (CSV `instance,vehicles,distance`, instance names
+like C201_100, blank where unknown): a way to measure the families ../shared does not hold.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--jobs", type=int, default=1, help="instances solved in parallel (1 = sequential)")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA)
     p.add_argument("--only", default="", help="comma-separated instance name filter (substring)")
+    p.add_argument("--vrplib", type=Path, default=None, help="folder of Solomon instances in VRPLIB text format")
+    p.add_argument("--optima", type=Path, default=None, help="CSV instance,vehicles,distance for --vrplib")
     return p.parse_args(argv)
 
 
@@ -47,12 +53,39 @@ def _optima(data: Path) -> dict[str, tuple[float, int]]:
     return out
 
 
+def _vrplib_optima(path: Path) -> dict[str, tuple[float, int]]:
+    """Optima of a `--optima` CSV (instance,vehicles,distance), the known ones only."""
+    with open(path, newline="") as fh:
+        return {r["instance"]: (float(r["distance"]), int(r["vehicles"])) for r in csv.DictReader(fh) if r["distance"]}
+
+
+def _read_vrplib(path: Path):
+    """A Solomon instance in VRPLIB text format as a VrptwInstance (VRPLIB's node 1 is the depot, node 0 here)."""
+    import vrplib
+
+    from radhus.planning.vrptw import VrptwInstance
+
+    raw = vrplib.read_instance(str(path), compute_edge_weights=False)
+    nodes = range(int(raw["dimension"]))
+    windows = {n: (float(raw["time_window"][n][0]), float(raw["time_window"][n][1])) for n in nodes}
+    return VrptwInstance(
+        name=f"{raw['name']}_{len(nodes) - 1:03d}",
+        coords={n: (float(raw["node_coord"][n][0]), float(raw["node_coord"][n][1])) for n in nodes},
+        demand={n: float(raw["demand"][n]) for n in nodes},
+        service={n: 0.0 if n == 0 else float(raw["service_time"]) for n in nodes},
+        tw=windows,
+        capacity=float(raw["capacity"]),
+        fleet_size=int(raw["vehicles"]),
+        horizon=windows[0][1],
+    )
+
+
 def _solve_solomon(path: Path, time_limit: float) -> tuple[str, dict, list[str], float]:
     """Solve one instance and verify it; returns name, solution, violations and wall time."""
     from radhus.planning.routing_check import check_vrptw
     from radhus.planning.vrptw import parse_vrprep, solve_instance
 
-    inst = parse_vrprep(path)
+    inst = _read_vrplib(path) if path.suffix == ".vrp" else parse_vrprep(path)
     started = time.monotonic()
     sol = solve_instance(inst, time_limit=time_limit)
     wall = time.monotonic() - started
@@ -62,11 +95,15 @@ def _solve_solomon(path: Path, time_limit: float) -> tuple[str, dict, list[str],
 def run_solomon(args: argparse.Namespace) -> float:
     """Print per-instance distance, vehicles, optimum and gap; return the mean gap in percent."""
     limit = args.time_limit or 30.0
-    optima = _optima(args.data)
-    files = []
-    for fam in [f.strip().lower() for f in args.families.split(",") if f.strip()]:
-        folder = args.data / "solomon" / f"solomon-1987-{fam}"
-        files += sorted(folder.glob(f"*_{int(args.size):03d}.xml"))
+    if args.vrplib:
+        optima = _vrplib_optima(args.optima) if args.optima else {}
+        files = sorted(args.vrplib.glob("*.vrp"))
+    else:
+        optima = _optima(args.data)
+        files = []
+        for fam in [f.strip().lower() for f in args.families.split(",") if f.strip()]:
+            folder = args.data / "solomon" / f"solomon-1987-{fam}"
+            files += sorted(folder.glob(f"*_{int(args.size):03d}.xml"))
     if args.only:
         files = [f for f in files if any(s in f.stem for s in args.only.split(","))]
     print(f"Solomon VRPTW, {len(files)} instances, {limit:g} s each, jobs={args.jobs}")
