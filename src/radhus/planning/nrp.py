@@ -48,6 +48,7 @@ from radhus.core.errors import InvalidInput
 from radhus.planning.nrp_colgen import Diver, best_combination, least_objective, sat_solver
 from radhus.planning.nrp_construct import EXACT_STATES, RowBuilder, mean_under_weight, row_violation, worked_weekends
 from radhus.planning.nrp_helper import Helper
+from radhus.planning.nrp_swap import swap_descent
 from radhus.planning.nrp_window import Window, group_instance, merge, window_instance, window_span
 
 OFF = -1
@@ -687,8 +688,27 @@ class _Search:
         self.first_time = time.monotonic() - self.started
         share = 1.0 if long_rows else REBUILD_SHARE
         self.rebuild(builder, time.monotonic() + share * max(0.0, stop - time.monotonic()), dp=long_rows, stall=stall)
-        if not long_rows:
+        if long_rows:
+            self.swap(stop)
+        else:
             self.descend(max(0.0, stop - time.monotonic()))
+
+    def polish(self, deadline: float) -> None:
+        """Rebuild rows (until a pass gains less than CONSTRUCT_STALL) and swap blocks between them in turn until
+        `deadline` or neither gains: each opens moves for the other."""
+        builder = RowBuilder(self.inst)
+        while time.monotonic() < deadline:
+            before = self.objective
+            self.rebuild(builder, deadline, dp=True, stall=CONSTRUCT_STALL)
+            self.swap(deadline)
+            if self.objective == before:
+                return
+
+    def swap(self, deadline: float) -> None:
+        """Swap blocks of days between two employees where that meets more requests (nrp_swap); offer the result."""
+        swapped = [row[:] for row in self.roster]
+        if swap_descent(self.inst, swapped, self.rng, deadline):
+            self.offer(swapped)
 
     def rebuild(self, builder: RowBuilder, deadline: float, *, dp: bool, stall: float = 0.0) -> None:
         """Rebuild the incumbent's rows against all the others until `deadline` (RowBuilder.improve); offer it."""
@@ -736,7 +756,7 @@ class _Search:
             if not converged and width == WINDOW_DAYS:
                 width = NARROW_WINDOW_DAYS
             elif not converged and width == NARROW_WINDOW_DAYS:
-                self.rebuild(RowBuilder(self.inst), stop, dp=True)
+                self.polish(stop)
                 return
             elif not converged:
                 return  # wide windows that do not converge: the narrower ones had stalled already
