@@ -4,16 +4,18 @@ The solver works in phases, all inside one wall-clock budget:
 1. construction: every hard rule concerns one employee, so a roster is feasible when each row is; a randomised
    greedy (nrp_construct.RowBuilder) builds each row against the cover left by the ones before in milliseconds, even
    over a year, and CP-SAT solves only the rows it cannot build; row rebuilding (the best of greedy rows and, on
-   large instances, a Lagrangian DP's optimal-or-near row against all the others, until a pass stalls) and, on
-   smaller ones, a CP-SAT descent over single employees then improve it for the rest of the construction budget;
+   large instances, a Lagrangian DP's optimal-or-near row against all the others, until a pass stalls, then block
+   swaps between two rows that meet more requests and keep the cover, nrp_swap) and, on smaller ones, a CP-SAT
+   descent over single employees then improve it for the rest of the construction budget;
 2. instances up to DIVE_MAX_CELLS cells and DIVE_MAX_DAYS days: column generation with diving
    (nrp_colgen) for DIVE_SHARE of the time left (small models: a short whole-model CP-SAT solve first, which proves
    the smallest optimal, and SMALL_DIVE_SHARE): the master LP over whole rows is tight on this benchmark, and the
    dive's roster was at the best known value on Instances 9-12 at 60 s where the LNS alone stayed 4-30 % above;
    longer horizons: the same dive over windows of WINDOW_DAYS days with the rest of the roster fixed (nrp_window),
-   window after window, for WINDOW_SHARE of the time left (narrower windows, then row rebuilding, when a window's
-   LP does not converge in its time); a window pays a price for each weekend it gives an employee who works every
-   weekend allowed (weekend_prices), so that a weekend goes where it covers most, not to the first window met.
+   window after window, for WINDOW_SHARE of the time left (narrower windows, then row rebuilding and block swaps in
+   turn, when a window's LP does not converge in its time); a window pays a price for each weekend it gives an
+   employee who works every weekend allowed (weekend_prices), so that a weekend goes where it covers most, not to
+   the first window met.
    The dives are single-threaded, so a helper process (nrp_helper) uses the second core meanwhile: it dives the
    whole instance again with other tie-breaking, or a second window whose sub-horizon does not meet the first;
 3. small models (up to FULL_SOLVE_MAX_CELLS assignment variables): a whole-model CP-SAT solve warm-started from that
@@ -674,7 +676,7 @@ class _Search:
         With `long_rows` (large instances) the rebuilding also takes the row DP's rows and runs until a pass gains
         nothing (or less than `stall` of the objective): it gains far more there than CP-SAT over year-long rows; on
         short horizons, paired runs were worse with it (Instance8 at 60 s: 2269/2062/2351 against 2046/1935/1943), so
-        they keep the greedy rebuilding and the CP-SAT descent."""
+        they keep the greedy rebuilding and the CP-SAT descent. Long rows end with block swaps (`swap`)."""
         inst = self.inst
         stop = time.monotonic() + budget
         builder = RowBuilder(inst)
@@ -740,7 +742,7 @@ class _Search:
         edges of the last pass lie inside, while time is left. A window's rows are kept when the merged roster is
         feasible and no worse at the weekend prices (`weekend_prices`). When a window's root LP does not converge in
         its time, the windows narrow to NARROW_WINDOW_DAYS days; when those do not either, the rest of the time goes
-        to rebuilding rows (construction's passes). After STALLED_PASSES passes in a row that gained nothing,
+        to rebuilding rows and swapping blocks (`polish`). After STALLED_PASSES passes in a row that gained nothing,
         WINDOW_DAYS windows widen to WIDE_WINDOW_DAYS days; when those stall too (or do not converge), or narrow
         ones stall, the passes end."""
         stop = time.monotonic() + budget
