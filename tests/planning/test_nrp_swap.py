@@ -1,5 +1,6 @@
 """Block swaps between two rows (nrp_swap): every cell keeps its cover, every row stays feasible, and the requests
-the two employees pay only fall; a swap grows past one day when a succession rule asks for it."""
+the two employees pay only fall; a swap grows past one day when a succession rule asks for it. Rebuilding and
+swapping in turn (`_Search.polish`) ends where no swap is left."""
 
 import random
 import time
@@ -9,7 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from radhus.planning.nrp import NrpCover, NrpInstance, NrpRequest, NrpShift, NrpStaff, parse_nrp_text, roster_objective
+from radhus.planning.nrp import (
+    NrpCover,
+    NrpInstance,
+    NrpRequest,
+    NrpShift,
+    NrpStaff,
+    _Search,
+    parse_nrp_text,
+    roster_objective,
+)
 from radhus.planning.nrp_check import check_roster
 from radhus.planning.nrp_construct import OFF, RowBuilder, row_violation
 from radhus.planning.nrp_swap import swap_descent
@@ -44,6 +54,20 @@ def test_swaps_on_a_long_roster_keep_the_cover_and_valid_rows_and_lower_only_the
     named = {st.id: [ids[s] if s != OFF else "" for s in row] for st, row in zip(inst.staff, roster, strict=True)}
     check = check_roster(inst, named)
     assert check.valid and check.objective == roster_objective(inst, roster)
+
+
+@pytest.mark.skipif(not NRP.exists(), reason="shared NRP instances not available")
+def test_polish_rebuilds_and_swaps_in_turn_until_no_swap_is_left():
+    inst = parse_nrp_text(tiled_text((NRP / "Instance5.txt").read_text(encoding="utf-8"), 4), name="Instance5x4")
+    roster, failed = RowBuilder(inst).roster(list(range(inst.n_staff)), random.Random(2))
+    assert not failed
+    search = _Search(inst, time.monotonic() + 120, time.monotonic(), 1, 3)
+    search.offer(roster)
+    start = search.objective
+    search.polish(time.monotonic() + 60)
+    assert search.objective < start
+    assert all(row_violation(inst, e, row) is None for e, row in enumerate(search.roster))
+    assert swap_descent(inst, [row[:] for row in search.roster], random.Random(4), time.monotonic() + 30) == 0
 
 
 def _two_employees(forbidden: list[tuple[int, int]]) -> NrpInstance:

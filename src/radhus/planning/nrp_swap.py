@@ -3,12 +3,12 @@
 Rebuilding one row against all the others (nrp_construct) stops where no single row can improve: an employee who
 misses a shift-on request on day d could take that shift only by over-covering it and leaving their own shift
 under-covered. Swapping a block of days around d with a colleague who works the requested shift keeps every cell's
-count as it was, so only the two employees' requests (and any weekend prices) change. On long horizons these moves
-are what the rebuilding leaves: on a year-long proxy of 100 staff the constructed roster missed on-requests weighing
-6 632, and swaps of at most a week took 2 300 off the objective.
+count as it was, so only the two employees' requests change (the whole instance's: a window's weekend prices are
+not counted here). On long horizons these moves are what the rebuilding leaves: on a year-long proxy of 100 staff
+the constructed roster missed on-requests weighing 6 632, and swaps of at most a week took 2 300 off the objective.
 
 Each move is checked cheaply first (fixed days off, successions at the block's edges, per-shift maxima, minutes,
-weekends) and then in full by `row_violation`, so every row stays feasible.
+the runs of work and days off around the block) and then in full by `row_violation`, so every row stays feasible.
 """
 
 from __future__ import annotations
