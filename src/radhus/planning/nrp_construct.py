@@ -476,9 +476,22 @@ def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
     minutes = sum(inst.shifts[s].minutes for s in row if s != OFF)
     if not st.min_minutes <= minutes <= st.max_minutes:
         return f"{minutes} minutes"
-    start = 0
-    for d in range(1, horizon + 1):
-        if d < horizon and (row[d] == OFF) == (row[start] == OFF):
+    runs = run_violation(inst, e, row, 0, horizon)
+    if runs is not None:
+        return runs
+    worked = len(worked_weekends(row))
+    if worked > st.max_weekends:
+        return f"{worked} weekends"
+    return None
+
+
+def run_violation(inst: NrpInstance, e: int, row: list[int], first: int, end: int) -> str | None:
+    """First run of work or of days off in row[first:end] that breaks employee e's limits, where `first` starts a run
+    and `end` ends one (or is the horizon); a run at either end of the horizon is exempt from its minimum."""
+    st, horizon = inst.staff[e], inst.horizon
+    start = first
+    for d in range(first + 1, end + 1):
+        if d < end and (row[d] == OFF) == (row[start] == OFF):
             continue
         size, working = d - start, row[start] != OFF
         if working and size > st.max_consecutive:
@@ -489,9 +502,6 @@ def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
             if not working and size < st.min_days_off:
                 return f"only {size} days off from day {start}"
         start = d
-    worked = len(worked_weekends(row))
-    if worked > st.max_weekends:
-        return f"{worked} weekends"
     return None
 
 

@@ -17,7 +17,7 @@ import random
 import time
 from typing import TYPE_CHECKING
 
-from radhus.planning.nrp_construct import OFF, row_violation
+from radhus.planning.nrp_construct import OFF, row_violation, run_violation
 
 if TYPE_CHECKING:
     from radhus.planning.nrp import NrpInstance
@@ -148,25 +148,10 @@ def _try_swap(inst: NrpInstance, rows: _Rows, a: int, b: int, lo: int, hi: int) 
 
 
 def _runs_fit(inst: NrpInstance, e: int, row: list[int], lo: int, hi: int) -> bool:
-    """Whether the runs of work and of days off that meet days lo..hi keep employee e's limits (as `row_violation`
-    checks them: a run at either end of the horizon is exempt from its minimum)."""
-    st, horizon = inst.staff[e], inst.horizon
+    """Whether the runs of work and of days off that meet days lo..hi keep employee e's limits."""
     start = _run_start(row, lo - 1) if lo > 0 else 0  # the run holding the day before the block
-    end = _run_end(row, hi + 1) if hi + 1 < horizon else horizon  # and the one holding the day after it
-    run = start
-    for d in range(start + 1, end + 1):
-        if d < end and (row[d] == OFF) == (row[run] == OFF):
-            continue
-        size, working = d - run, row[run] != OFF
-        if working and size > st.max_consecutive:
-            return False
-        if run > 0 and d < horizon:
-            if working and size < st.min_consecutive:
-                return False
-            if not working and size < st.min_days_off:
-                return False
-        run = d
-    return True
+    end = _run_end(row, hi + 1) if hi + 1 < inst.horizon else inst.horizon  # and the one holding the day after it
+    return run_violation(inst, e, row, start, end) is None
 
 
 def _run_start(row: list[int], d: int) -> int:
