@@ -24,7 +24,7 @@ from radhus.planning.nrp import (
     solve_instance,
 )
 from radhus.planning.nrp_check import check_roster
-from radhus.planning.nrp_construct import RowBuilder, row_violation, worked_weekends
+from radhus.planning.nrp_construct import RowBuilder, row_violation, single_day_weekends, worked_weekends
 from tests.planning.nrp_tiling import tiled_text
 
 NRP = Path("/work/shared/bench/nrp-curtois")
@@ -86,6 +86,21 @@ def test_rebuilding_stops_after_the_pass_that_gains_less_than_the_stall_share():
     assert 0 < one_pass <= inst.n_staff < all_passes  # a pass replaces each row at most once
     assert roster_objective(inst, unbounded) <= roster_objective(inst, stalled) < roster_objective(inst, start)
     for roster in (unbounded, stalled):
+        assert check_roster(inst, _shift_ids(inst, roster)).valid
+
+
+def test_pricing_weekends_worked_on_one_day_rebuilds_fewer_of_them_and_keeps_rows_valid():
+    inst = _instance("Instance11x3")
+    start = _built(inst, 4)
+    builder = RowBuilder(inst)
+    plain, priced = [row[:] for row in start], [row[:] for row in start]
+    builder.improve(plain, random.Random(2), time.monotonic() + 60, dp=True, passes=2)
+    builder.single_weekend_cost = 300
+    builder.improve(priced, random.Random(2), time.monotonic() + 60, dp=True, passes=2)
+    singles = [sum(len(single_day_weekends(row)) for row in roster) for roster in (start, plain, priced)]
+    assert singles[2] < min(singles[:2])
+    assert builder.shaped_objective(priced) == roster_objective(inst, priced) + 300 * singles[2]
+    for roster in (plain, priced):
         assert check_roster(inst, _shift_ids(inst, roster)).valid
 
 
@@ -153,16 +168,20 @@ def test_dp_row_matches_the_cp_sat_single_row_optimum(name, e, weekend_price):
     assert roster_objective(inst, roster) == roster_objective(inst, best)
 
 
-@pytest.mark.parametrize(("seed", "weekend_price"), [(1, 0), (2, 0), (1, 12), (2, 25)])
-def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed, weekend_price):
+@pytest.mark.parametrize(
+    ("seed", "weekend_price", "single_price"), [(1, 0, 0), (2, 0, 0), (1, 12, 0), (2, 25, 0), (4, 0, 30), (3, 12, 15)]
+)
+def test_compiled_dp_finds_the_cheapest_feasible_row_of_all_rows(seed, weekend_price, single_price):
     # Instance1: 14 days and one shift type, so all 2^14 rows of an employee can be enumerated and checked
     plain = _instance("Instance1")
     inst = replace(plain, weekend_prices=[weekend_price] * plain.n_staff)
     builder = RowBuilder(inst)
+    builder.single_weekend_cost = single_price
     costs = np.random.default_rng(seed).normal(0.0, 10.0, (inst.horizon, 1))
 
     def cost(row: list[int]) -> float:
-        return sum(costs[d, 0] for d, s in enumerate(row) if s != OFF) + weekend_price * len(worked_weekends(row))
+        weekends = weekend_price * len(worked_weekends(row)) + single_price * len(single_day_weekends(row))
+        return sum(costs[d, 0] for d, s in enumerate(row) if s != OFF) + weekends
 
     for e in range(inst.n_staff):
         every = (list(bits) for bits in itertools.product((OFF, 0), repeat=inst.horizon))

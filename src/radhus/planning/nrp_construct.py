@@ -26,6 +26,7 @@ are priced. The same DP prices columns for nrp_colgen (`lagrange_rows` with the 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
@@ -82,6 +83,7 @@ class RowBuilder:
         self.dead_end: tuple[int, str, list[int]] | None = None  # where the last failed build stopped, and why
         self.max_count = [[st.max_shifts.get(s.id, 0) for s in inst.shifts] for st in inst.staff]
         self.weekend_price = inst.weekend_prices or [0] * inst.n_staff
+        self.single_weekend_cost = 0  # a price on weekends worked on one day only (see SINGLE_WEEKEND_SHARE)
         self.on: list[dict[int, list[tuple[int, int]]]] = [{} for _ in inst.staff]
         self.off: list[dict[tuple[int, int], int]] = [{} for _ in inst.staff]
         for r in inst.on_requests:
@@ -267,17 +269,17 @@ class RowBuilder:
         found: list[list[int]] = []
         bound = -math.inf
         exact = self._units(e, shifts, lattice)
-        weekend_cost = self.weekend_price[e]
+        weekend_cost, single_cost = self.weekend_price[e], self.single_weekend_cost
         for _ in range(rounds):
             if exact is not None:
                 cost = base + shift_price
-                path = lattice.solve_units(cost, workable, *exact, weekend_cost)
+                path = lattice.solve_units(cost, workable, *exact, weekend_cost, single_cost)
             else:
                 cost = base + price * length + shift_price
-                path = lattice.solve(cost, workable, weekend_cost)
+                path = lattice.solve(cost, workable, weekend_cost, single_cost)
             if path is None:
                 break
-            weekends = weekend_cost * len(worked_weekends(path))
+            weekends = weekend_cost * len(worked_weekends(path)) + single_cost * len(single_day_weekends(path))
             used = np.bincount([j for j in path if j >= 0], minlength=len(shifts)).astype(float)
             minutes = float(used @ length)
             # Lagrangian value: the relaxed limits enter as prices times their slack at the limit they price
@@ -341,11 +343,20 @@ class RowBuilder:
             cost[d, s] += w
         return cost[:, shifts]
 
+    def shaped_objective(self, roster: list[list[int]]) -> int:
+        """The roster's objective plus the price of its weekends worked on one day (`single_weekend_cost`)."""
+        from radhus.planning.nrp import roster_objective  # nrp imports this module
+
+        singles = sum(len(single_day_weekends(row)) for row in roster) if self.single_weekend_cost else 0
+        return roster_objective(self.inst, roster) + self.single_weekend_cost * singles
+
     def own_cost(self, e: int, row: list[int] | tuple[int, ...]) -> int:
         """Employee e's request penalties in `row` (on-requests missed, off-requests worked), and the price of the
         weekends it works where the instance sets one (`NrpInstance.weekend_prices`)."""
         cost = sum(w for d, wants in self.on[e].items() for s, w in wants if row[d] != s)
         cost += sum(w for (d, s), w in self.off[e].items() if row[d] == s)
+        if self.single_weekend_cost:
+            cost += self.single_weekend_cost * len(single_day_weekends(row))
         return cost + self.weekend_price[e] * len(worked_weekends(row)) if self.weekend_price[e] else cost
 
     def lattice(self, e: int, shifts: list[int]) -> _Lattice:
@@ -386,17 +397,18 @@ class RowBuilder:
         *,
         dp: bool = True,
         stall: float = 0.0,
+        passes: int = 0,
     ) -> int:
         """Rebuild rows against all the others while that lowers the objective: the best of a few greedy rows and,
         with `dp`, the row DP's (`optimise`); passes end when one gains nothing or less than `stall` of what the
-        roster cost before it; returns rows replaced."""
-        from radhus.planning.nrp import roster_objective  # nrp imports this module
-
+        roster cost before it, or after `passes` of them (0: no limit); returns rows replaced."""
         inst = self.inst
         counts = self.counts(roster)
         replaced = 0
-        objective = roster_objective(inst, roster)
-        while time.monotonic() < deadline:
+        objective = self.shaped_objective(roster)
+        for _ in itertools.count() if passes <= 0 else range(passes):
+            if time.monotonic() >= deadline:
+                break
             gained = 0
             for e in rng.sample(range(inst.n_staff), inst.n_staff):
                 if time.monotonic() >= deadline:
@@ -422,7 +434,7 @@ class RowBuilder:
                     if s != OFF:
                         counts[d][s] += 1
             replaced += gained
-            before, objective = objective, roster_objective(inst, roster)
+            before, objective = objective, self.shaped_objective(roster)
             if not gained or before - objective < stall * before:
                 break
         return replaced
@@ -455,6 +467,11 @@ def worked_weekends(row: Sequence[int]) -> list[int]:
     """The Saturday of every weekend the row works (either day; day 0 is a Monday)."""
     end = len(row)
     return [sat for sat in range(5, end, 7) if row[sat] != OFF or (sat + 1 < end and row[sat + 1] != OFF)]
+
+
+def single_day_weekends(row: Sequence[int]) -> list[int]:
+    """The Saturday of every weekend the row works on one day only (the Sunday inside the horizon)."""
+    return [sat for sat in range(5, len(row) - 1, 7) if (row[sat] == OFF) != (row[sat + 1] == OFF)]
 
 
 def row_violation(inst: NrpInstance, e: int, row: list[int]) -> str | None:
@@ -616,11 +633,13 @@ class _Lattice:
         kinds[:1] = 0
         return kinds
 
-    def solve(self, cost: np.ndarray, workable: list[bool], weekend_cost: float = 0.0) -> list[int] | None:
+    def solve(
+        self, cost: np.ndarray, workable: list[bool], weekend_cost: float = 0.0, single_cost: float = 0.0
+    ) -> list[int] | None:
         """Cheapest path over the horizon (cost[d, j]: working allowed shift j on day d; a day off costs 0; each
         weekend worked costs `weekend_cost`): the index of the allowed shift worked each day or -1, or None when the
         run rules cannot be kept."""
-        return self.solve_units(cost, workable, [0] * cost.shape[1], 0, 0, (-1, 0), weekend_cost)
+        return self.solve_units(cost, workable, [0] * cost.shape[1], 0, 0, (-1, 0), weekend_cost, single_cost)
 
     def solve_units(
         self,
@@ -631,12 +650,14 @@ class _Lattice:
         high: int,
         cap: tuple[int, int],
         weekend_cost: float = 0.0,
+        single_cost: float = 0.0,
     ) -> list[int] | None:
         """Like `solve`, with the row's total work units (minutes over their common divisor) kept in [low, high]
         and one allowed shift's count (`cap` = (shift, most times)) kept exactly: the units used and that shift's
         count so far are two more dimensions of the state."""
         units_np = np.array(units, dtype=np.int64)
-        path = cheapest_path(*self._tables(cost, workable), units_np, low, high, cap[0], cap[1], float(weekend_cost))
+        tables = self._tables(cost, workable)
+        path = cheapest_path(*tables, units_np, low, high, cap[0], cap[1], float(weekend_cost), float(single_cost))
         return path.tolist() if len(path) else None
 
     def _tables(self, cost: np.ndarray, workable: list[bool]) -> tuple:

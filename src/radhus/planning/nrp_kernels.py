@@ -26,13 +26,28 @@ def _compiled(function: Callable) -> Callable:
 
 @_compiled
 def cheapest_path(
-    cost, workable, kinds, off_next, work_next, new_weekend, width, start, units, low, high, capped, most, weekend_cost
+    cost,
+    workable,
+    kinds,
+    off_next,
+    work_next,
+    new_weekend,
+    width,
+    start,
+    units,
+    low,
+    high,
+    capped,
+    most,
+    weekend_cost,
+    single_cost,
 ):  # pragma: no cover
     """Index of the shift worked each day (-1 = off) on the cheapest path, or an empty array when none exists.
     cost[d, j]: working allowed shift j on day d; off_next[kind, a], work_next[kind, a, j], new_weekend[kind, a]:
     the lattice's transitions per kind of day (kinds[d]). The path's work units (units[j] per shift) are kept in
     [low, high] and the count of shift `capped` (-1: none) at most `most`: both are state dimensions (all units 0,
-    high 0 and most 0 leave them out). Each weekend the path starts to work costs `weekend_cost` more.
+    high 0 and most 0 leave them out). Each weekend the path starts to work costs `weekend_cost` more, each weekend
+    it works on one day only `single_cost` more (kind 3 is a Sunday: new_weekend there says Saturday was off).
 
     The value tables are flat (state (a, w, m, c) at a * a_step + w * w_step + m * m_step + c) and the inner loops
     branch-free (a select, not a conditional store), runs of 8 or more through contiguous views: on rows captured
@@ -52,15 +67,17 @@ def cheapest_path(
     policy = np.full((horizon, size * live), -1, np.int8)
     for d in range(horizon - 1, -1, -1):
         k = kinds[d]
+        sunday = k == 3
         for a in range(size):  # a day off
             source, target = off_next[k, a] * a_step, a * a_step
+            single = single_cost * (1 - new_weekend[k, a]) if sunday else 0.0  # Saturday worked, Sunday off
             for i in range(live):
-                here[target + i] = after[source + i]
+                here[target + i] = after[source + i] + single
         if workable[d]:
             chosen = policy[d]
             for a in range(size):
                 w_from = new_weekend[k, a]
-                extra = weekend_cost * w_from
+                extra = weekend_cost * w_from + (single_cost * w_from if sunday else 0.0)  # Sunday alone
                 for j in range(n_jobs):
                     b = work_next[k, a, j]
                     if b == size or cost[d, j] == np.inf:
@@ -133,5 +150,6 @@ def warm_up() -> None:
         0,
         -1,
         0,
+        0.0,
         0.0,
     )
