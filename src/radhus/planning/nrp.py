@@ -121,12 +121,12 @@ NARROW_WINDOW_DAYS = 7
 # gain more after the fifth
 CONSTRUCT_STALL = 0.03
 # Long-row construction may price each weekend worked on one day only at this x the mean under-cover weight. Where
-# the weekend limit binds and the cover short on weekends, the rebuilding otherwise settles with many such weekends,
+# the weekend limit binds and the cover is short on weekends, the rebuilding otherwise settles with many such weekends,
 # each a weekend of the yearly budget spent on one day (Instance11 x 13 with 100 staff: 100 of them, the excess over
 # the four-week optimum's under-cover exactly); priced, the rows move them to whole weekends (construction 103 550 ->
 # 94 383). Where single days are what the cover needs (Instance12 x 13: 79 146 -> 85 908) a first pass shows it, and
-# the construction goes on unpriced (`_Search.shaped_rebuild`). Shares 1.0 / 1.5 / 2 / 3: 97 027 / 94 687 / 94 184 /
-# 94 383 on the first
+# the construction goes on unpriced (`_Search.shaped_rebuild`). Shares 1.0 / 1.5 / 2 / 3, priced throughout: 97 027 /
+# 94 687 / 94 184 / 94 383 on Instance11 x 13
 SINGLE_WEEKEND_SHARE = 3.0
 WINDOW_CONSTRUCT_SHARE = 0.1
 WINDOW_SHARE = 0.9
