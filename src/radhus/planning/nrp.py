@@ -710,19 +710,22 @@ class _Search:
         """Rebuild rows by the row DP until a pass gains less than `stall`; offer the result. Where a first pass with
         weekends worked on one day priced (SINGLE_WEEKEND_SHARE) beats a first pass without, the passes go on priced,
         then end at the real objective."""
-        priced, plain = [row[:] for row in self.roster], [row[:] for row in self.roster]
-        price = round(SINGLE_WEEKEND_SHARE * mean_under_weight(self.inst))
-        builder.single_weekend_cost = price
-        builder.improve(priced, self.rng, deadline, dp=True, passes=1)
-        builder.single_weekend_cost = 0
-        builder.improve(plain, self.rng, deadline, dp=True, passes=1)
-        rows = plain
-        if price and roster_objective(self.inst, priced) < roster_objective(self.inst, plain):
-            rows = priced
-            builder.single_weekend_cost = price
-            builder.improve(rows, self.rng, deadline, dp=True, stall=stall)
+
+        def rebuild(rows: list[list[int]], single_cost: int, **limit: Any) -> None:
+            builder.single_weekend_cost = single_cost
+            builder.improve(rows, self.rng, deadline, dp=True, **limit)
             builder.single_weekend_cost = 0
-        builder.improve(rows, self.rng, deadline, dp=True, stall=stall)
+
+        rows = [row[:] for row in self.roster]
+        price = round(SINGLE_WEEKEND_SHARE * mean_under_weight(self.inst))
+        if price:  # without under-cover weights there is nothing to price
+            priced = [row[:] for row in rows]
+            rebuild(priced, price, passes=1)
+            rebuild(rows, 0, passes=1)
+            if roster_objective(self.inst, priced) < roster_objective(self.inst, rows):
+                rows = priced
+                rebuild(rows, price, stall=stall)
+        rebuild(rows, 0, stall=stall)
         self.offer(rows)
 
     def polish(self, deadline: float) -> None:
